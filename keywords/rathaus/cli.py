@@ -1,0 +1,133 @@
+"""The ``rathaus`` command line: run city robots locally and inspect PDFs and mails.
+
+Exit codes: 0 success, 1 the run itself failed, 2 the input could not be read (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rathaus.errors import RathausError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def parse_pages(spec: str) -> list[int]:
+    """Parse a page list like ``1,3-5`` into sorted 1-based page numbers."""
+    pages: set[int] = set()
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        first, sep, last = part.partition("-")
+        try:
+            start = int(first)
+            end = int(last) if sep else start
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"Seitenangabe '{spec}' ist ungültig: erwartet wie '1,3-5'."
+            ) from None
+        if start < 1 or end < start:
+            raise argparse.ArgumentTypeError(
+                f"Seitenangabe '{part}' ist ungültig: Seiten beginnen bei 1, der Bereich muss aufsteigen."
+            )
+        pages.update(range(start, end + 1))
+    if not pages:
+        raise argparse.ArgumentTypeError("Seitenangabe ist leer: erwartet wie '1,3-5'.")
+    return sorted(pages)
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def _cmd_pdf_fields(args: argparse.Namespace) -> int:
+    from rathaus.pdf.reader import read_fields
+
+    fields = read_fields(args.file)
+    if args.json:
+        _print_json(fields)
+    else:
+        for name, value in fields.items():
+            print(f"{name}: {value if value is not None else ''}")
+    return EXIT_OK
+
+
+def _cmd_pdf_text(args: argparse.Namespace) -> int:
+    from rathaus.pdf.reader import read_text
+
+    texts = read_text(args.file, args.pages)
+    if args.json:
+        _print_json(texts)
+    else:
+        sys.stdout.write("\n\f".join(texts.values()))
+        sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def _cmd_mail_show(args: argparse.Namespace) -> int:
+    from rathaus.mail.message import summarize_eml
+
+    summary = summarize_eml(args.file)
+    if args.json:
+        _print_json(summary)
+    else:
+        for key in ("subject", "from", "date", "message_id"):
+            print(f"{key}: {summary.get(key) or ''}")
+        for att in summary["attachments"]:
+            print(f"attachment: {att['filename']} ({att['content_type']}, {att['size']} bytes)")
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from rathaus.process.runner import run_robot
+
+    return run_robot(args.robot, config_override=args.config, output_root=args.output)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rathaus", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a city robot locally, e.g. 'giessen/unterhaltsvorschuss'")
+    run.add_argument("robot", help="<city>/<process>")
+    run.add_argument("--config", type=Path, help="YAML file whose keys override the robot's config.yaml")
+    run.add_argument("--output", type=Path, help="folder for the run's logs (default: ./output)")
+    run.set_defaults(func=_cmd_run)
+
+    pdf = sub.add_parser("pdf", help="read PDF forms and text").add_subparsers(dest="pdf_command", required=True)
+    fields = pdf.add_parser("fields", help="the form's fields as name -> value")
+    fields.add_argument("file", type=Path)
+    fields.add_argument("--json", action="store_true", help="print one JSON object")
+    fields.set_defaults(func=_cmd_pdf_fields)
+    text = pdf.add_parser("text", help="the text of some or all pages")
+    text.add_argument("file", type=Path)
+    text.add_argument("--pages", type=parse_pages, help="pages to read, e.g. 1,3-5 (default: all)")
+    text.add_argument("--json", action="store_true", help="print page number -> text as JSON")
+    text.set_defaults(func=_cmd_pdf_text)
+
+    mail = sub.add_parser("mail", help="inspect mails").add_subparsers(dest="mail_command", required=True)
+    show = mail.add_parser("show", help="headers and attachments of an .eml file")
+    show.add_argument("file", type=Path)
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+    show.set_defaults(func=_cmd_mail_show)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RathausError as error:
+        print(f"rathaus: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT if args.command in ("pdf", "mail") else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
