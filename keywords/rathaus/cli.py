@@ -20,8 +20,8 @@ EXIT_BAD_INPUT = 2
 def parse_pages(spec: str) -> list[int]:
     """Parse a page list like ``1,3-5`` into sorted 1-based page numbers."""
     pages: set[int] = set()
-    for part in spec.split(","):
-        part = part.strip()
+    for raw in spec.split(","):
+        part = raw.strip()
         if not part:
             continue
         first, sep, last = part.partition("-")

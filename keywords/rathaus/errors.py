@@ -12,6 +12,18 @@ Messages are German where a clerk reads them in the control room or log, and alw
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
+#: The most recent rathaus errors by message, so that a Robot ``EXCEPT`` branch, which only sees the
+#: message, can still learn whether a failure was a business or an application error.
+_RECENT: OrderedDict[str, RathausError] = OrderedDict()
+_RECENT_LIMIT = 64
+
+
+def recent_error(message: str) -> RathausError | None:
+    """Return the most recent rathaus error whose message is ``message``, if any."""
+    return _RECENT.get(message)
+
 
 class RathausError(Exception):
     """Base class of every error raised by a rathaus keyword."""
@@ -24,6 +36,15 @@ class RathausError(Exception):
         super().__init__(message)
         if code is not None:
             self.code = code
+        _RECENT[message] = self
+        _RECENT.move_to_end(message)
+        while len(_RECENT) > _RECENT_LIMIT:
+            _RECENT.popitem(last=False)
+
+    @property
+    def kind(self) -> str:
+        """``BUSINESS`` or ``APPLICATION``, the work item exception type this error maps to."""
+        return "BUSINESS" if isinstance(self, BusinessError) else "APPLICATION"
 
 
 class BusinessError(RathausError):

@@ -1,0 +1,34 @@
+# The README's two commands are `make demo` and `make test`; both set everything up first.
+VENV := .venv/bin
+ROBOT_OPTS := --pythonpath processes --pythonpath resources --maxassignlength 0
+
+.PHONY: setup demo test lint unit acceptance benchmark docs clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	rm -rf var/demo
+	RATHAUS_HOME=$(CURDIR)/var/demo $(VENV)/python processes/unterhaltsvorschuss/samples/generate.py \
+		--out var/demo/beispiele --maildir var/demo/giessen/uvg
+	RATHAUS_HOME=$(CURDIR)/var/demo $(VENV)/rathaus run giessen/unterhaltsvorschuss
+
+test: setup lint unit acceptance
+
+lint:
+	$(VENV)/ruff check .
+
+unit:
+	$(VENV)/pytest
+
+acceptance:
+	$(VENV)/robot $(ROBOT_OPTS) --outputdir output/acceptance tests/acceptance
+
+benchmark: setup
+	$(VENV)/python benchmarks/run_all.py
+
+docs: setup
+	$(VENV)/python scripts/libdoc.py docs/keywords
+
+clean:
+	rm -rf output var build *.egg-info

@@ -1,0 +1,155 @@
+"""Keywords that every process robot needs: its configuration, its secrets, failure handling."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from robot.api.deco import keyword
+from robot.api.types import Secret
+from robot.utils import DotDict
+from robotlibcore import DynamicCore
+
+from rathaus.errors import ApplicationError, BusinessError, RathausError, recent_error
+from rathaus.process.config import ConfigError, load_robot_config, override_files
+from rathaus.process.project import Project
+
+__all__ = ["ConfigError", "Process"]
+
+
+def _resolve_local_urls(value: Any, home: Path) -> Any:
+    """Turn ``maildir:<relative>`` into ``maildir:<RATHAUS_HOME>/<relative>`` anywhere in the config."""
+    if isinstance(value, dict):
+        return {key: _resolve_local_urls(item, home) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolve_local_urls(item, home) for item in value]
+    if isinstance(value, str) and value.startswith("maildir:"):
+        target = Path(value.removeprefix("maildir:"))
+        return f"maildir:{target if target.is_absolute() else home / target}"
+    return value
+
+
+class _Keywords:
+    @keyword
+    def load_robot_configuration(self, config: Path) -> DotDict:
+        """Loads a city robot's ``config.yaml``, validates it and returns it with the city's master data.
+
+        Files named in the environment variable ``RATHAUS_CONFIG_OVERRIDE`` (separated by ``:``) are
+        merged over the file first; ``rathaus run --config`` uses that. The result is validated against
+        the process's ``schema.yaml``, defaults are filled in, ``maildir:`` paths are made absolute under
+        ``RATHAUS_HOME``, and two keys are added: ``stadt_daten`` (``resources/cities/<stadt>.yaml``) and
+        ``prozess`` (the process's ``process.yaml``).
+
+        | =Arguments= | =Description= |
+        | ``config`` | Path of the robot's ``config.yaml``. |
+
+        A missing key, an unknown key or a wrong value fails with a message that names the file, the
+        key and the allowed values.
+
+        Example:
+        | ${config}=    Load Robot Configuration    ${CURDIR}/config.yaml
+        | Log    ${config.stadt_daten.name}
+
+        See also `Get Secret From Environment`.
+        """
+        project = Project.locate(Path(config).parent)
+        loaded = load_robot_config(Path(config), override_files(), project)
+        return DotDict(_resolve_local_urls(loaded, project.home))
+
+    @keyword
+    def get_secret_from_environment(self, variable: str) -> Secret:
+        """Returns the secret held by the environment variable ``variable`` as a Robot ``Secret``.
+
+        Configurations never hold passwords, only the names of the variables that do, so that a city's
+        secrets stay in its runner's vault. The returned ``Secret`` is not shown in logs.
+
+        | =Arguments= | =Description= |
+        | ``variable`` | Name of the environment variable, e.g. ``GIESSEN_UVG_FACHVERFAHREN_PASSWORT``. |
+
+        Fails with an application error naming the variable (never its value) when it is not set.
+
+        Example:
+        | ${passwort}=    Get Secret From Environment    ${config.fachverfahren.passwort_variable}
+
+        See also `Load Robot Configuration`.
+        """
+        value = os.environ.get(variable)
+        if not value:
+            raise ApplicationError(
+                f"Die Umgebungsvariable '{variable}' mit dem Passwort ist nicht gesetzt. "
+                "Bitte im Runner hinterlegen und den Lauf erneut starten.",
+                code="SECRET_MISSING",
+            )
+        return Secret(value)
+
+    @keyword
+    def classify_failure(self, message: str) -> DotDict:
+        """Tells whether a failure is a business or an application error, with its stable code.
+
+        Robot ``EXCEPT`` branches only see a failure's message. This keyword looks the message up among
+        the errors that rathaus keywords raised recently and returns ``kind`` (``BUSINESS`` or
+        ``APPLICATION``) and ``code``. Failures that did not come from a rathaus keyword count as
+        ``APPLICATION`` with code ``UNEXPECTED``: retrying after the cause is fixed is the safe default.
+
+        | =Arguments= | =Description= |
+        | ``message`` | The failure message, as captured by ``EXCEPT AS ${error}``. |
+
+        Example:
+        | TRY
+        |     Process Application
+        | EXCEPT    AS    ${error}
+        |     ${failure}=    Classify Failure    ${error}
+        |     Release Input Work Item    FAILED    ${failure.kind}    ${failure.code}    ${error}
+        | END
+
+        See also `Raise Business Error` and `Raise Application Error`.
+        """
+        error = recent_error(message)
+        if isinstance(error, RathausError):
+            return DotDict(kind=error.kind, code=error.code)
+        return DotDict(kind="APPLICATION", code="UNEXPECTED")
+
+    @keyword
+    def raise_business_error(self, message: str, code: str = "BUSINESS_ERROR") -> None:
+        """Fails the current case with a business error: the case's data needs a clerk.
+
+        | =Arguments= | =Description= |
+        | ``message`` | German message for the clerk: name the case, say what is wrong and what to do. |
+        | ``code`` | Stable code for reports, e.g. ``NACHFORDERUNG``. |
+
+        Example:
+        | Raise Business Error    Antrag ${case}: Das Fachverfahren lehnt den Antrag ab.    FACHVERFAHREN_ABGELEHNT
+
+        See also `Classify Failure`.
+        """
+        raise BusinessError(message, code=code)
+
+    @keyword
+    def raise_application_error(self, message: str, code: str = "APPLICATION_ERROR") -> None:
+        """Fails the current case with an application error: a system failed, run again later.
+
+        | =Arguments= | =Description= |
+        | ``message`` | German message: name the system and what the RPA team should check. |
+        | ``code`` | Stable code for reports, e.g. ``ANMELDUNG_FEHLGESCHLAGEN``. |
+
+        Example:
+        | Raise Application Error    Anmeldung am Fachverfahren fehlgeschlagen.    ANMELDUNG_FEHLGESCHLAGEN
+
+        See also `Classify Failure`.
+        """
+        raise ApplicationError(message, code=code)
+
+
+class Process(DynamicCore):
+    """Keywords every process robot needs: configuration, secrets and failure handling.
+
+    A city robot loads its ``config.yaml`` with `Load Robot Configuration`, takes passwords from its
+    runner's environment with `Get Secret From Environment`, and sorts failures into business errors
+    (hand the case to a clerk) and application errors (fix and retry) with `Classify Failure`.
+    """
+
+    ROBOT_LIBRARY_SCOPE = "GLOBAL"
+
+    def __init__(self) -> None:
+        super().__init__([_Keywords()])

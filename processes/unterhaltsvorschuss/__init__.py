@@ -1,0 +1,1 @@
+"""Process 'unterhaltsvorschuss': intake of applications for Unterhaltsvorschuss (UVG)."""

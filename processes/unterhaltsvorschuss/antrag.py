@@ -1,0 +1,200 @@
+"""The UVG application: its form fields, how they become case data, and the intake checks.
+
+Pure functions over plain data, so that checks are unit-tested without a robot, a mailbox or a browser.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from rathaus.errors import BusinessError
+from robot.utils import DotDict
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: str = "text"
+    options: tuple[str, ...] = ()
+    required: bool = False
+
+
+#: The application form, in the order of the PDF (see FIELDS.md).
+FIELDS: tuple[Field, ...] = (
+    Field("antragsteller.name", "Name", required=True),
+    Field("antragsteller.vorname", "Vorname", required=True),
+    Field("antragsteller.geburtsdatum", "Geburtsdatum (TT.MM.JJJJ)", required=True),
+    Field("antragsteller.strasse", "Straße und Hausnummer", required=True),
+    Field("antragsteller.plz", "Postleitzahl", required=True),
+    Field("antragsteller.ort", "Wohnort", required=True),
+    Field("antragsteller.familienstand", "Familienstand", "choice",
+          ("ledig", "verheiratet", "geschieden", "verwitwet", "getrennt")),
+    Field("antragsteller.staatsangehoerigkeit", "Staatsangehörigkeit"),
+    Field("antragsteller.iban", "IBAN", required=True),
+    Field("antragsteller.email", "E-Mail"),
+    Field("antragsteller.telefon", "Telefon"),
+    Field("antragsteller.lebt_mit_kind", "Das Kind lebt bei mir", "checkbox"),
+    Field("kind.name", "Name des Kindes", required=True),
+    Field("kind.vorname", "Vorname des Kindes", required=True),
+    Field("kind.geburtsdatum", "Geburtsdatum des Kindes (TT.MM.JJJJ)", required=True),
+    Field("kind.geburtsort", "Geburtsort des Kindes"),
+    Field("kind.geschlecht", "Geschlecht des Kindes", "radio", ("w", "m", "d")),
+    Field("elternteil.name", "Name des anderen Elternteils"),
+    Field("elternteil.vorname", "Vorname des anderen Elternteils"),
+    Field("elternteil.anschrift_bekannt", "Anschrift bekannt", "radio", ("ja", "nein")),
+    Field("elternteil.anschrift", "Anschrift des anderen Elternteils"),
+    Field("elternteil.vaterschaft_festgestellt", "Vaterschaft festgestellt", "radio", ("ja", "nein")),
+    Field("einkommen.waisenrente", "Waisenrente monatlich (EUR)"),
+    Field("einkommen.unterhalt", "Unterhalt monatlich (EUR)"),
+    Field("leistung.beginn", "Leistung ab (MM.JJJJ)", required=True),
+    Field("anlagen.geburtsurkunde", "Geburtsurkunde liegt bei", "checkbox"),
+    Field("anlagen.unterhaltstitel", "Unterhaltstitel liegt bei", "checkbox"),
+    Field("erklaerung.ort", "Ort"),
+    Field("erklaerung.datum", "Datum (TT.MM.JJJJ)"),
+)
+
+#: What a clerk calls each enclosure; the key is the checkbox under ``anlagen.``.
+ENCLOSURES = {
+    "geburtsurkunde": "Geburtsurkunde des Kindes",
+    "unterhaltstitel": "Unterhaltstitel (Urteil, Beschluss oder Urkunde)",
+}
+
+
+class Falldaten(DotDict):
+    """Case data with attribute access whose text form hides the personal data it holds.
+
+    Robot logs assigned values with their ``repr``; a case's names, dates and IBAN must not land in
+    logs by default, so this type shows only how many entries it has.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key, value in self.items():
+            if isinstance(value, Mapping) and not isinstance(value, Falldaten):
+                self[key] = Falldaten(value)
+
+    def __repr__(self) -> str:
+        return f"<Falldaten: {len(self)} Einträge>"
+
+    __str__ = __repr__
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.casefold()).replace("ß", "ss")
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def parse_date(value: str | None, fmt: str = "%d.%m.%Y") -> date | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value.strip(), fmt).date()
+    except ValueError:
+        return None
+
+
+def application_from_fields(fields: Mapping[str, Any], case: str) -> Falldaten:
+    """Build nested case data from a form's ``name -> value`` mapping, or fail naming what's missing.
+
+    Raises a :class:`BusinessError` (code ``PFLICHTANGABEN_FEHLEN``) listing the labels of empty
+    required fields or malformed dates; such an application goes to a clerk.
+    """
+    if "kind.geburtsdatum" not in fields or "antragsteller.name" not in fields:
+        raise BusinessError(
+            f"Antrag {case}: Die PDF-Datei ist kein Antrag auf Unterhaltsvorschuss (Formularfelder fehlen). "
+            "Bitte die Mail prüfen und den Antrag beim Absender anfordern.",
+            code="KEIN_ANTRAGSFORMULAR",
+        )
+    problems: list[str] = []
+    for field in FIELDS:
+        value = fields.get(field.name)
+        if field.required and (value is None or (isinstance(value, str) and not value.strip())):
+            problems.append(f"{field.label} fehlt")
+    for name, fmt, label in (
+        ("antragsteller.geburtsdatum", "%d.%m.%Y", "Geburtsdatum"),
+        ("kind.geburtsdatum", "%d.%m.%Y", "Geburtsdatum des Kindes"),
+        ("leistung.beginn", "%m.%Y", "Leistung ab"),
+    ):
+        value = fields.get(name)
+        if value and parse_date(value, fmt) is None:
+            problems.append(f"{label} '{value}' ist kein gültiges Datum")
+    if problems:
+        raise BusinessError(
+            f"Antrag {case}: {'; '.join(problems)}. Bitte beim Antragsteller nachfragen und den Fall "
+            "von Hand anlegen.",
+            code="PFLICHTANGABEN_FEHLEN",
+        )
+    data: dict[str, dict[str, Any]] = {}
+    for field in FIELDS:
+        group, _, key = field.name.partition(".")
+        value = fields.get(field.name)
+        if isinstance(value, str):
+            value = value.strip()
+        data.setdefault(group, {})[key] = value
+    return Falldaten(data)
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def check_application(
+    application: Mapping[str, Any],
+    enclosure_files: Iterable[str | Path],
+    case: str,
+    *,
+    max_age: int = 18,
+    required_enclosures: Sequence[str] = ("geburtsurkunde",),
+) -> list[str]:
+    """Check an application; return the missing enclosures (empty when complete).
+
+    Raises a :class:`BusinessError` when the application cannot succeed as it is: the child is too
+    old at the benefit start (``KIND_ZU_ALT``) or does not live with the applicant
+    (``KIND_LEBT_NICHT_BEIM_ANTRAGSTELLER``). Missing enclosures are returned instead, because the
+    robot still enters the case and asks for them (Nachforderung).
+    """
+    child = application["kind"]
+    birth = parse_date(child["geburtsdatum"])
+    start_month = parse_date(application["leistung"]["beginn"], "%m.%Y")
+    if birth is None or start_month is None:
+        raise BusinessError(f"Antrag {case}: Geburtsdatum oder Leistungsbeginn fehlt.", code="PFLICHTANGABEN_FEHLEN")
+    if age_on(birth, start_month) >= max_age:
+        raise BusinessError(
+            f"Antrag {case}: Das Kind ist zum Leistungsbeginn {start_month:%m.%Y} bereits {max_age} Jahre "
+            "oder älter; Unterhaltsvorschuss ist nicht möglich. Bitte den Antrag durch die Sachbearbeitung "
+            "bescheiden lassen.",
+            code="KIND_ZU_ALT",
+        )
+    if birth > date.today():
+        raise BusinessError(
+            f"Antrag {case}: Das Geburtsdatum des Kindes liegt in der Zukunft. Bitte beim Antragsteller nachfragen.",
+            code="PFLICHTANGABEN_FEHLEN",
+        )
+    if not application["antragsteller"].get("lebt_mit_kind"):
+        raise BusinessError(
+            f"Antrag {case}: Laut Antrag lebt das Kind nicht bei der antragstellenden Person. Bitte durch die "
+            "Sachbearbeitung prüfen lassen.",
+            code="KIND_LEBT_NICHT_BEIM_ANTRAGSTELLER",
+        )
+    names = [_fold(Path(name).name) for name in enclosure_files]
+    missing = []
+    for key in required_enclosures:
+        ticked = bool(application.get("anlagen", {}).get(key))
+        attached = any(key in name for name in names)
+        if not (ticked and attached):
+            missing.append(ENCLOSURES[key])
+    return missing
+
+
+_IBAN_RE = re.compile(r"\s+")
+
+
+def normalize_iban(iban: str) -> str:
+    return _IBAN_RE.sub("", iban).upper()

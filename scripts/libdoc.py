@@ -1,0 +1,33 @@
+"""Write Libdoc HTML for every rathaus keyword library and process resource: ``python scripts/libdoc.py OUT``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from robot.libdoc import libdoc
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "processes"), str(ROOT / "resources")]
+
+LIBRARIES = ["rathaus.Mail", "rathaus.PDF", "rathaus.WebForms", "rathaus.Documents", "rathaus.WorkItems",
+             "rathaus.Process", "unterhaltsvorschuss.keywords.Unterhaltsvorschuss"]
+
+
+def resources() -> list[Path]:
+    return sorted([*ROOT.glob("processes/*/steps/*.resource"), *ROOT.glob("resources/*.resource")])
+
+
+def main(out: str) -> int:
+    target = Path(out)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in LIBRARIES:
+        libdoc(name, str(target / f"{name.rsplit('.', 1)[-1]}.html"), quiet=True)
+    for resource in resources():
+        libdoc(str(resource), str(target / f"{resource.parent.parent.name}-{resource.stem}.html"), quiet=True)
+    print(f"Keyword documentation in {target.resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "docs/keywords"))
