@@ -52,12 +52,13 @@ class Unterhaltsvorschuss:
                 "Absender anfordern; die Mail liegt im Prüfordner.",
                 code="KEIN_ANHANG",
             )
-        broken: PdfError | None = None
-        for pdf in pdfs:
+        broken: str | None = None
+        for number, pdf in enumerate(pdfs, start=1):
             try:
                 fields = read_fields(pdf)
             except PdfError as error:
-                broken = broken or error
+                # the file name often holds the applicant's name: refer to the attachment by number
+                broken = broken or str(error).replace(f"'{pdf.name}'", f"im PDF-Anhang Nr. {number}")
                 continue
             if "kind.geburtsdatum" in fields:
                 return pdf

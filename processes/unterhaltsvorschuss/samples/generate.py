@@ -188,6 +188,7 @@ def generate(out: Path, good: int = 4, seed: int = 2026) -> list[Path]:
 
 def deliver(paths: list[Path], maildir: Path, folder: str | None = None) -> None:
     """Deliver mails into a Maildir (Maildir++ layout: subfolders as '.Name')."""
+    maildir.parent.mkdir(parents=True, exist_ok=True)
     box = mailbox.Maildir(maildir, create=True)
     target = box if not folder or folder == "INBOX" else box.add_folder(folder)
     for path in paths:

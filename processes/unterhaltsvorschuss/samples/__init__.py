@@ -1,0 +1,1 @@
+"""Sample applications for demos and tests."""

@@ -1,0 +1,1 @@
+"""Sandbox stand-ins for the systems that rathaus robots work with (demos and tests only)."""

@@ -1,0 +1,187 @@
+"""Real systems around a city robot for the acceptance suites: Dovecot, an SMTP server, a sandbox.
+
+The robot itself runs exactly as a city runs it: through ``rathaus run <city>/<process>``.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from robot.api import logger
+from robot.api.deco import keyword, library
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "processes")]
+
+from tests.support.dovecot import Dovecot  # noqa: E402
+from tests.support.smtp import SmtpServer  # noqa: E402
+
+MAIL_PASSWORD_VARIABLE = "ACCEPTANCE_UVG_POSTFACH_PASSWORT"
+
+
+@library(scope="SUITE", auto_keywords=False)
+class AcceptanceEnvironment:
+    """Starts Dovecot and an SMTP server, delivers sample applications, runs city robots, reads results."""
+
+    def __init__(self) -> None:
+        self.dovecot: Dovecot | None = None
+        self.smtp: SmtpServer | None = None
+        self.sandboxes: list[Any] = []
+        self.home = Path(tempfile.mkdtemp(prefix="rathaus-acceptance-"))
+        self.samples: list[Path] = []
+        self.last_output = ""
+
+    @keyword
+    def start_mail_servers(self) -> None:
+        """Starts Dovecot (IMAP with STARTTLS) with user ``uvg`` and an SMTP server."""
+        self.dovecot = Dovecot().start()
+        self.smtp = SmtpServer().start()
+
+    @keyword
+    def stop_everything(self) -> None:
+        """Stops the servers and removes the temporary folders."""
+        for sandbox in self.sandboxes:
+            sandbox.stop()
+        if self.smtp:
+            self.smtp.stop()
+        if self.dovecot:
+            self.dovecot.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    @keyword
+    def deliver_sample_applications(self, good: int = 4) -> int:
+        """Generates the process's sample applications and delivers them into the inbox; returns the count."""
+        from unterhaltsvorschuss.samples.generate import generate
+
+        self.samples = generate(self.home / "beispiele", good=good)
+        for path in self.samples:
+            self.dovecot.deliver("uvg", "INBOX", path.read_bytes())
+        return len(self.samples)
+
+    @keyword
+    def deliver_samples_again(self) -> None:
+        """Delivers the same sample mails (same Message-IDs) into the inbox once more."""
+        for path in self.samples:
+            self.dovecot.deliver("uvg", "INBOX", path.read_bytes())
+
+    @keyword
+    def forget_work_item_queue(self, robot: str = "giessen/unterhaltsvorschuss") -> None:
+        """Deletes the robot's local work item queue, as if its machine had been replaced."""
+        for path in (self.home / robot).glob("workitems.sqlite*"):
+            path.unlink()
+
+    @keyword
+    def start_separate_fachverfahren(self, password: str) -> str:
+        """Starts a sandbox Fachverfahren of its own with user ``robot.giessen``; returns its URL."""
+        from rathaus_sandbox.server import start_sandbox
+
+        sandbox = start_sandbox({"database": str(self.home / "separat.sqlite"),
+                                 "users": {"robot.giessen": password}})
+        self.sandboxes.append(sandbox)
+        return sandbox.url
+
+    @keyword
+    def run_city_robot(self, robot: str, expected_rc: int = 0, **overrides: Any) -> str:
+        """Runs ``rathaus run <robot>`` against the test mail servers; returns its console output.
+
+        Keyword arguments override config keys given as ``section__key=value``; ``env__NAME=value`` sets
+        an environment variable of the run.
+        """
+        config: dict[str, Any] = {
+            "postfach": {"url": self.dovecot.url("uvg", tls="starttls"), "passwort_variable": MAIL_PASSWORD_VARIABLE,
+                         "ca_datei": str(self.dovecot.cert_file)},
+            "versand": {"smtp": self.smtp.url},
+        }
+        env = {**os.environ, "RATHAUS_HOME": str(self.home), MAIL_PASSWORD_VARIABLE: self.dovecot.users["uvg"]}
+        for name, value in overrides.items():
+            section, _, key = name.partition("__")
+            if section == "env":
+                env[key] = value
+            else:
+                config.setdefault(section, {})[key] = value
+        override = self.home / "override.yaml"
+        override.write_text(yaml.safe_dump(config), encoding="utf-8")
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "rathaus"), "run", robot, "--config", str(override),
+             "--output", str(self.home / "output")],
+            capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=False,
+        )
+        self.last_output = result.stdout + result.stderr
+        logger.info(self.last_output)
+        if result.returncode != int(expected_rc):
+            raise AssertionError(f"rathaus run exited {result.returncode}, expected {expected_rc}:\n{self.last_output}")
+        return self.last_output
+
+    @keyword
+    def log_file_of_last_run(self) -> Path:
+        """The ``log.html`` path that the last run printed; fails when it is missing or not absolute."""
+        for line in self.last_output.splitlines():
+            if line.startswith("Protokoll: "):
+                path = Path(line.removeprefix("Protokoll: ").strip())
+                if not path.is_absolute() or not path.is_file():
+                    raise AssertionError(f"Log '{path}' is not an existing absolute path.")
+                return path
+        raise AssertionError("The run printed no 'Protokoll:' line.")
+
+    @keyword
+    def folder_count(self, folder: str) -> int:
+        """Number of mails in a folder of the ``uvg`` mailbox."""
+        return self.dovecot.count("uvg", folder) if folder in ("INBOX", *self.dovecot.folders("uvg")) else 0
+
+    @keyword
+    def fachverfahren_cases(self, robot: str = "giessen/unterhaltsvorschuss") -> list[dict[str, Any]]:
+        """All cases in the robot's embedded sandbox Fachverfahren's database."""
+        database = self.home / robot / "fachverfahren.sqlite"
+        with sqlite3.connect(database) as con:
+            con.row_factory = sqlite3.Row
+            rows = [dict(row) for row in con.execute("SELECT * FROM faelle ORDER BY id")]
+        con.close()
+        return rows
+
+    @keyword
+    def sent_replies(self) -> list[dict[str, Any]]:
+        """The mails the SMTP server received: to, subject, in_reply_to, attachment names."""
+        replies = []
+        for raw in self.smtp.messages:
+            msg = email.message_from_bytes(raw, policy=email.policy.default)
+            replies.append({
+                "to": str(msg["To"]), "subject": str(msg["Subject"]), "in_reply_to": str(msg["In-Reply-To"]),
+                "attachments": [part.get_filename() for part in msg.iter_attachments()],
+            })
+        return replies
+
+    @keyword
+    def sample_message_id(self, key: str) -> str:
+        """The Message-ID of the sample mail whose file name contains ``key``."""
+        for path in self.samples:
+            if key in path.name:
+                return str(email.message_from_bytes(path.read_bytes())["Message-ID"])
+        raise AssertionError(f"No sample named '{key}'.")
+
+    @keyword
+    def letters_of_last_run(self) -> list[Path]:
+        """The letters written in the last run."""
+        run = self.log_file_of_last_run().parent
+        return sorted((run / "bearbeitung" / "briefe").glob("*.pdf"))
+
+    @keyword
+    def letter_text(self, path: Path) -> str:
+        """The text of a letter (PDF or Word)."""
+        path = Path(path)
+        if path.suffix == ".pdf":
+            from rathaus.pdf.reader import read_text
+
+            return "\n".join(read_text(path).values())
+        from rathaus import Documents
+
+        return Documents().get_letter_text(path)
