@@ -20,7 +20,7 @@ _LIBRARIES = {
     "Process": "rathaus.process",
 }
 
-__all__ = [*_LIBRARIES, "__version__"]
+__all__ = ["PDF", "Documents", "Mail", "Process", "WebForms", "WorkItems", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

@@ -11,11 +11,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from robot.api.deco import keyword, library
-
 from rathaus.errors import BusinessError
 from rathaus.pdf.errors import PdfError
 from rathaus.pdf.reader import read_fields
+from robot.api.deco import keyword, library
+
 from unterhaltsvorschuss.antrag import FIELDS, Falldaten, application_from_fields, check_application
 
 

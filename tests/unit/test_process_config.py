@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from rathaus import Process
 from rathaus.errors import BusinessError, recent_error
 from rathaus.process.config import ConfigError, load_robot_config
@@ -54,7 +53,7 @@ def test_wrong_enum_value_lists_allowed_values(tmp_path):
 
 def test_version_must_match_the_process(tmp_path):
     override = _config_with(tmp_path, "version: 9.9.9\n")
-    with pytest.raises(ConfigError, match="Version '0.1.0'"):
+    with pytest.raises(ConfigError, match=r"Version '0\.1\.0'"):
         load_robot_config(GIESSEN, [override], project=Project(ROOT))
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from rathaus.errors import BusinessError
 from unterhaltsvorschuss.antrag import FIELDS, Falldaten, age_on, application_from_fields, check_application
 from unterhaltsvorschuss.keywords import Unterhaltsvorschuss
-
-from rathaus.errors import BusinessError
 
 CASE = "<antrag-1@example.org>"
 
@@ -44,7 +43,7 @@ def test_missing_required_fields_are_listed_by_label():
 
 
 def test_malformed_date_is_named():
-    with pytest.raises(BusinessError, match="'31.02.2020' ist kein gültiges Datum"):
+    with pytest.raises(BusinessError, match=r"'31\.02\.2020' ist kein gültiges Datum"):
         application_from_fields(_fields(**{"kind.geburtsdatum": "31.02.2020"}), CASE)
 
 

@@ -22,7 +22,7 @@ class ConnectionKeywords(MailComponent):
     """Opening and closing the mailbox, folders."""
 
     @keyword
-    def open_mailbox(  # noqa: PLR0917
+    def open_mailbox(
         self,
         url: str,
         password: Secret | str | None = None,
@@ -124,7 +124,7 @@ class ReadingKeywords(MailComponent):
     """Searching and reading messages."""
 
     @keyword
-    def list_messages(  # noqa: PLR0917
+    def list_messages(
         self,
         folder: str = "INBOX",
         sender: str | None = None,
@@ -207,7 +207,7 @@ class AttachmentKeywords(MailComponent):
     """Saving attachments and whole messages to disk."""
 
     @keyword
-    def save_attachments(  # noqa: PLR0917
+    def save_attachments(
         self,
         message: MailMessage | str,
         directory: str | os.PathLike[str],
@@ -417,7 +417,7 @@ class SendingKeywords(MailComponent):
         logger.info(f"Versand über {address.url}.")
 
     @keyword
-    def send_message(  # noqa: PLR0917
+    def send_message(
         self,
         sender: str,
         to: str | list[str],

@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE.parents[1]))  # processes/ for the 'unterhaltsvorsch
 from rathaus_sandbox.pdfforms import FieldSpec, build_form  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
+
 from unterhaltsvorschuss.antrag import FIELDS  # noqa: E402
 
 TITLE = "Antrag auf Leistungen nach dem Unterhaltsvorschussgesetz (UVG)"
