@@ -21,10 +21,10 @@ from robot.api import logger
 from robot.api.deco import keyword, library
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "processes")]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "processes")]
 
-from tests.support.dovecot import Dovecot  # noqa: E402
-from tests.support.smtp import SmtpServer  # noqa: E402
+from support.dovecot import Dovecot, free_port  # noqa: E402
+from support.smtp import SmtpServer  # noqa: E402
 
 MAIL_PASSWORD_VARIABLE = "ACCEPTANCE_UVG_POSTFACH_PASSWORT"
 
@@ -155,17 +155,30 @@ class AcceptanceEnvironment:
         for raw in self.smtp.messages:
             msg = email.message_from_bytes(raw, policy=email.policy.default)
             replies.append({
-                "to": str(msg["To"]), "subject": str(msg["Subject"]), "in_reply_to": str(msg["In-Reply-To"]),
+                "to": str(msg["To"]), "subject": str(msg["Subject"]), "in_reply_to": "".join(str(msg["In-Reply-To"]).split()),
                 "attachments": [part.get_filename() for part in msg.iter_attachments()],
             })
         return replies
+
+    @keyword
+    def reply_to(self, message_id: str) -> dict[str, Any]:
+        """The one reply whose In-Reply-To is ``message_id``."""
+        matches = [reply for reply in self.sent_replies() if reply["in_reply_to"] == message_id]
+        if len(matches) != 1:
+            raise AssertionError(f"{len(matches)} replies to {message_id}, expected one.")
+        return matches[0]
+
+    @keyword
+    def url_where_nothing_listens(self) -> str:
+        """An http URL on a free local port that no server listens on."""
+        return f"http://127.0.0.1:{free_port()}"
 
     @keyword
     def sample_message_id(self, key: str) -> str:
         """The Message-ID of the sample mail whose file name contains ``key``."""
         for path in self.samples:
             if key in path.name:
-                return str(email.message_from_bytes(path.read_bytes())["Message-ID"])
+                return "".join(str(email.message_from_bytes(path.read_bytes())["Message-ID"]).split())
         raise AssertionError(f"No sample named '{key}'.")
 
     @keyword

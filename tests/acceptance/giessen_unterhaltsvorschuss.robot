@@ -36,11 +36,11 @@ Each Entered Case Gets A Reply With Its Letter
     ${replies}=    Sent Replies
     Length Should Be    ${replies}    5
     ${good}=    Sample Message ID    gut-1
-    ${reply}=    Evaluate    next(r for r in $replies if r['in_reply_to'] == $good)
+    ${reply}=    Reply To    ${good}
     Should Start With    ${reply}[subject]    Eingangsbestätigung
     Should Match Regexp    ${reply}[attachments][0]    ^UVG-\\d{4}-\\d{6}-eingangsbestaetigung\\.(pdf|docx)$
     ${missing}=    Sample Message ID    nachforderung
-    ${request}=    Evaluate    next(r for r in $replies if r['in_reply_to'] == $missing)
+    ${request}=    Reply To    ${missing}
     Should Contain    ${request}[subject]    Unterlagen nachreichen
 
 The Request For Missing Documents Names What Is Missing
@@ -87,7 +87,8 @@ A Wrong Fachverfahren Password Stops The Run And Loses No Mail
 
 An Unreachable Fachverfahren Stops The Run And Loses No Mail
     ${before}=    Folder Count    INBOX
-    ${output}=    Run City Robot    ${ROBOT}    expected_rc=1    fachverfahren__url=http://127.0.0.1:9
+    ${url}=    URL Where Nothing Listens
+    ${output}=    Run City Robot    ${ROBOT}    expected_rc=1    fachverfahren__url=${url}
     Should Contain    ${output}    nicht erreichbar
     ${after}=    Folder Count    INBOX
     Should Be Equal    ${before}    ${after}
