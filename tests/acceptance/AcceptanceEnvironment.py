@@ -155,7 +155,9 @@ class AcceptanceEnvironment:
         for raw in self.smtp.messages:
             msg = email.message_from_bytes(raw, policy=email.policy.default)
             replies.append({
-                "to": str(msg["To"]), "subject": str(msg["Subject"]), "in_reply_to": "".join(str(msg["In-Reply-To"]).split()),
+                "to": str(msg["To"]),
+                "subject": str(msg["Subject"]),
+                "in_reply_to": "".join(str(msg["In-Reply-To"]).split()),
                 "attachments": [part.get_filename() for part in msg.iter_attachments()],
             })
         return replies
