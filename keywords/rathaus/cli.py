@@ -7,39 +7,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from rathaus.errors import RathausError
+from rathaus.errors import BusinessError, RathausError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-
-
-def parse_pages(spec: str) -> list[int]:
-    """Parse a page list like ``1,3-5`` into sorted 1-based page numbers."""
-    pages: set[int] = set()
-    for raw in spec.split(","):
-        part = raw.strip()
-        if not part:
-            continue
-        first, sep, last = part.partition("-")
-        try:
-            start = int(first)
-            end = int(last) if sep else start
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"Seitenangabe '{spec}' ist ungültig: erwartet wie '1,3-5'."
-            ) from None
-        if start < 1 or end < start:
-            raise argparse.ArgumentTypeError(
-                f"Seitenangabe '{part}' ist ungültig: Seiten beginnen bei 1, der Bereich muss aufsteigen."
-            )
-        pages.update(range(start, end + 1))
-    if not pages:
-        raise argparse.ArgumentTypeError("Seitenangabe ist leer: erwartet wie '1,3-5'.")
-    return sorted(pages)
 
 
 def _print_json(data: object) -> None:
@@ -60,9 +36,13 @@ def _cmd_pdf_fields(args: argparse.Namespace) -> int:
 
 
 def _cmd_pdf_text(args: argparse.Namespace) -> int:
-    from rathaus.pdf.reader import read_text
+    from rathaus.pdf.reader import parse_page_spec, read_text
 
-    texts = read_text(args.file, args.pages)
+    try:
+        pages = parse_page_spec(args.pages)
+    except ValueError as error:
+        raise BusinessError(str(error)) from None
+    texts = read_text(args.file, pages)
     if args.json:
         _print_json(texts)
     else:
@@ -108,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     fields.set_defaults(func=_cmd_pdf_fields)
     text = pdf.add_parser("text", help="the text of some or all pages")
     text.add_argument("file", type=Path)
-    text.add_argument("--pages", type=parse_pages, help="pages to read, e.g. 1,3-5 (default: all)")
+    text.add_argument("--pages", help="pages to read, e.g. 1,3-5 (default: all)")
     text.add_argument("--json", action="store_true", help="print page number -> text as JSON")
     text.set_defaults(func=_cmd_pdf_text)
 
@@ -127,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     except RathausError as error:
         print(f"rathaus: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT if args.command in ("pdf", "mail") else EXIT_FAILED
+    except BrokenPipeError:
+        # the reader went away (``| head``): stop quietly, as other command line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -523,3 +523,17 @@ def test_hex_strings_and_names(tmp_path: Path) -> None:
              b"/Subtype /Widget /Rect [ 0 0 1 1 ] /AS /m#c3#a4nnlich >>")
     path = _objstm_pdf(tmp_path / "hex.pdf", field)
     assert read_fields(path) == {"kind": "männlich"} == _slow_path(path)
+
+
+@pytest.mark.parametrize("spec", ["x", "3-1", "0"])
+def test_cli_invalid_page_list_exits_2_with_one_line(long_pdf: Path, capsys: pytest.CaptureFixture[str], spec) -> None:
+    assert cli_main(["pdf", "text", str(long_pdf), "--pages", spec]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("rathaus: Seitenangabe")
+
+
+def test_cli_stops_quietly_when_the_reader_goes_away(long_pdf: Path) -> None:
+    exe = Path(sys.executable).parent / "rathaus"
+    result = subprocess.run(f"'{exe}' pdf text '{long_pdf}' | head -c 10", shell=True, capture_output=True,
+                            text=True, check=False)
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
