@@ -22,12 +22,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rathaus.pdf.reader import read_fields, read_text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "processes"))
 from rathaus_sandbox.pdfforms import (
-    UNTERHALTSVORSCHUSS_FIELDS,
-    UNTERHALTSVORSCHUSS_SAMPLE,
     FieldSpec,
     build_form,
 )
+from unterhaltsvorschuss.samples.generate import EXAMPLE as UNTERHALTSVORSCHUSS_SAMPLE
+from unterhaltsvorschuss.samples.generate import FORM as UNTERHALTSVORSCHUSS_FIELDS
 
 FIELD_REPS = 25
 TEXT_REPS_OURS = 25

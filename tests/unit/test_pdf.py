@@ -36,14 +36,14 @@ from rathaus.pdf.reader import (
     save_embedded_files,
 )
 from rathaus_sandbox.pdfforms import (
-    UNTERHALTSVORSCHUSS_FIELDS,
-    UNTERHALTSVORSCHUSS_SAMPLE,
     FieldSpec,
     attach_files,
     build_form,
     encrypt_copy,
     truncate_copy,
 )
+from unterhaltsvorschuss.samples.generate import EXAMPLE as UNTERHALTSVORSCHUSS_SAMPLE
+from unterhaltsvorschuss.samples.generate import FORM as UNTERHALTSVORSCHUSS_FIELDS
 
 FIELDS = (
     FieldSpec("kind.name", "Name des Kindes"),

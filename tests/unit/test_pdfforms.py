@@ -8,14 +8,14 @@ import pytest
 from pypdf import PdfReader
 from rathaus.pdf.reader import page_count, read_fields, read_text
 from rathaus_sandbox.pdfforms import (
-    UNTERHALTSVORSCHUSS_FIELDS,
-    UNTERHALTSVORSCHUSS_SAMPLE,
     FieldSpec,
     attach_files,
     build_form,
     encrypt_copy,
     truncate_copy,
 )
+from unterhaltsvorschuss.samples.generate import EXAMPLE as UNTERHALTSVORSCHUSS_SAMPLE
+from unterhaltsvorschuss.samples.generate import FORM as UNTERHALTSVORSCHUSS_FIELDS
 
 
 def test_unterhaltsvorschuss_form_matches_fields_md(tmp_path: Path) -> None:
