@@ -32,15 +32,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from rathaus.files import safe_file_name
 from rathaus.mail.errors import UnreadableMailError
 
 POLICY = email.policy.default
 FAST = email.policy.compat32
 
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{n}" for p in ("COM", "LPT") for n in range(1, 10)}
 _HEADER_LINE = re.compile(rb"^(From |[!-9;-~]+:)")
 _MAIL_HEADERS = ("from", "date", "subject", "message-id", "to", "mime-version", "received")
-MAX_FILENAME_LENGTH = 150
 
 
 @dataclass(frozen=True)
@@ -332,30 +331,19 @@ def attachment_parts(msg: Message) -> list[tuple[Message, Attachment]]:
 
 
 def safe_filename(name: str | None, index: int = 1, content_type: str = "application/octet-stream") -> str:
-    """A file name that is safe to write into a folder.
+    """A file name that is safe to write into a folder (rules: :func:`rathaus.files.safe_file_name`).
 
-    Keeps only the last path component (``/``, ``\\`` and drive letters), drops control and format
-    characters, replaces characters Windows forbids, trims dots and spaces, avoids reserved device
-    names and shortens long names while keeping the extension. An empty result becomes
-    ``anhang-<index>.<ext>`` with the extension guessed from ``content_type``.
+    Control characters and a drive letter are dropped rather than replaced, and runs of whitespace become one blank. An
+    empty result, or one of only dots, underscores and blanks, becomes ``anhang-<index>.<ext>`` with
+    the extension guessed from ``content_type``.
     """
-    text = unicodedata.normalize("NFC", name or "")
-    text = text.replace("\\", "/").rsplit("/", 1)[-1]
-    text = re.sub(r"^[A-Za-z]:", "", text)
-    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))
-    text = re.sub(r'[<>:"|?*]', "_", text)
-    text = " ".join(text.split()).strip(" .")
+    text = "".join(ch for ch in name or "" if unicodedata.category(ch) != "Cc")
+    text = re.sub(r"^[A-Za-z]:", "", text.replace("\\", "/").rsplit("/", 1)[-1])  # drive letter
+    text = safe_file_name(" ".join(text.split()), fallback="")
     if not text or set(text) <= {".", "_", " "}:
         extension = mimetypes.guess_extension(content_type or "", strict=False) or ".bin"
         return f"anhang-{index}{extension}"
-    stem, dot, extension = text.rpartition(".")
-    if not dot or len(extension) > 10 or not stem:
-        stem, extension = text, ""
-    if stem.split(".")[0].upper() in _WINDOWS_RESERVED:
-        stem = f"_{stem}"
-    suffix = f".{extension}" if extension else ""
-    stem = stem[: MAX_FILENAME_LENGTH - len(suffix)].rstrip(" .") or f"anhang-{index}"
-    return stem + suffix
+    return text
 
 
 def unique_path(directory: str | Path, filename: str) -> Path:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 from pypdf import PasswordType, PdfReader
 from pypdf.generic import NameObject
 
+from rathaus.files import safe_file_name
 from rathaus.pdf import _lean
 from rathaus.pdf.errors import (
     InvalidFieldValueError,
@@ -408,29 +408,6 @@ def read_metadata(path: str | Path) -> dict[str, str | int | None]:
 
 
 # --------------------------------------------------------------------------- embedded files
-
-_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
-_RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
-_MAX_NAME = 150
-
-
-def safe_file_name(name: str, fallback: str = "anhang") -> str:
-    """A file name without folders or characters that Windows or Linux reject.
-
-    ``../../etc/passwd`` becomes ``passwd``, ``C:\\x\\brief.pdf`` becomes ``brief.pdf``.
-    """
-    base = str(name).replace("\\", "/").rsplit("/", 1)[-1]
-    base = _UNSAFE_CHARS.sub("_", base).strip().lstrip(".").rstrip(". ")
-    if not base:
-        base = fallback
-    stem, dot, suffix = base.rpartition(".")
-    if (dot and stem.upper() in _RESERVED_NAMES) or base.upper() in _RESERVED_NAMES:
-        base = f"_{base}"
-    if len(base) > _MAX_NAME:
-        keep = f".{suffix}" if dot and len(suffix) < 10 else ""
-        base = base[: _MAX_NAME - len(keep)] + keep
-    return base
-
 
 def _unique(name: str, taken: set[str]) -> str:
     candidate, number = name, 2

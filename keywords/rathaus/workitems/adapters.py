@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shutil
-import unicodedata
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
+from rathaus.files import safe_file_name as _safe_file_name
 from rathaus.workitems.errors import (
     EmptyQueue,
     WorkItemFileMissingError,
@@ -27,19 +26,9 @@ from rathaus.workitems.settings import Settings
 
 LOG = logging.getLogger("rathaus.workitems")
 
-_UNSAFE = re.compile(r"[^\w.\- ]+")
-
-
 def safe_file_name(name: str, default: str = "datei") -> str:
-    """A file name without folders or characters that are unsafe on Windows or Linux shares."""
-    base = unicodedata.normalize("NFC", str(name)).replace("\\", "/").rsplit("/", 1)[-1]
-    base = _UNSAFE.sub("_", base).strip(" .")
-    if not base:
-        return default
-    if len(base) > 120:
-        stem, dot, suffix = base.rpartition(".")
-        base = (stem[: 120 - len(suffix) - 1] + dot + suffix) if dot and len(suffix) < 10 else base[:120]
-    return base
+    """A work item file's name as stored: see :func:`rathaus.files.safe_file_name`."""
+    return _safe_file_name(name, default)
 
 
 class BaseAdapter(ABC):

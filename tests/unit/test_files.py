@@ -1,0 +1,20 @@
+"""The one rule for file names from outside, shared by mail, PDF and work items."""
+
+from __future__ import annotations
+
+import pytest
+from rathaus.files import safe_file_name
+from rathaus.mail.message import safe_filename
+from rathaus.workitems.adapters import safe_file_name as work_item_file_name
+
+
+@pytest.mark.parametrize("make_safe", [safe_file_name, safe_filename, work_item_file_name])
+def test_every_library_strips_folders_and_format_characters(make_safe):
+    assert make_safe("../../Rechnung\u202egpj.exe") == "Rechnunggpj.exe"
+    assert make_safe("Antrag Müller .pdf") == "Antrag Müller.pdf"
+    assert make_safe("aux.pdf") == "_aux.pdf"
+
+
+def test_fallback_for_names_that_say_nothing():
+    assert safe_file_name("..") == "anhang"
+    assert work_item_file_name("/") == "datei"
