@@ -2,7 +2,7 @@
 VENV := .venv/bin
 ROBOT_OPTS := --pythonpath processes --pythonpath resources --maxassignlength 0
 
-.PHONY: setup demo test lint unit acceptance benchmark docs clean
+.PHONY: setup demo test lint unit acceptance benchmark docs robot-yaml clean
 
 setup:
 	@bash scripts/setup.sh
@@ -29,6 +29,9 @@ benchmark: setup
 
 docs: setup
 	$(VENV)/python scripts/libdoc.py docs/keywords
+
+robot-yaml: setup
+	$(VENV)/python scripts/robot_yaml.py
 
 clean:
 	rm -rf output var build *.egg-info

@@ -5,13 +5,27 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import yaml
 from robot.libdoc import libdoc
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "processes"), str(ROOT / "resources")]
 
-LIBRARIES = ["rathaus.Mail", "rathaus.PDF", "rathaus.WebForms", "rathaus.Documents", "rathaus.WorkItems",
-             "rathaus.Process", "unterhaltsvorschuss.keywords.Unterhaltsvorschuss"]
+#: the rathaus keyword libraries
+CORE_LIBRARIES = ["rathaus.Mail", "rathaus.PDF", "rathaus.WebForms", "rathaus.Documents", "rathaus.WorkItems",
+                  "rathaus.Process", "rathaus.EInvoice"]
+
+
+def process_libraries() -> list[str]:
+    """The keyword libraries every process declares in its process.yaml (``libraries:``)."""
+    names: list[str] = []
+    for path in sorted(ROOT.glob("processes/*/process.yaml")):
+        names += yaml.safe_load(path.read_text(encoding="utf-8")).get("libraries") or []
+    return names
+
+
+LIBRARIES = [name for name in CORE_LIBRARIES if (ROOT / "keywords" / "rathaus" / name.split(".")[1].lower()).is_dir()]
+LIBRARIES += process_libraries()
 
 
 def resources() -> list[Path]:

@@ -10,6 +10,7 @@ declare -A NEEDED=(
   [dovecot]=dovecot-imapd
   [soffice]=libreoffice-writer-nogui
   [pdftotext]=poppler-utils
+  [tesseract]=tesseract-ocr
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do
@@ -17,6 +18,12 @@ for cmd in "${!NEEDED[@]}"; do
     missing+=("${NEEDED[$cmd]}")
   fi
 done
+# German language data for OCR has no command of its own
+if command -v tesseract >/dev/null 2>&1 && ! tesseract --list-langs 2>/dev/null | grep -qx deu; then
+  missing+=(tesseract-ocr-deu)
+elif ! command -v tesseract >/dev/null 2>&1; then
+  missing+=(tesseract-ocr-deu)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing Debian packages: ${missing[*]}"

@@ -1,6 +1,7 @@
-"""The ``rathaus`` command line: run city robots locally and inspect PDFs and mails.
+"""The ``rathaus`` command line: run city robots locally, share processes, inspect PDFs, mails and e-invoices.
 
-Exit codes: 0 success, 1 the run itself failed, 2 the input could not be read (one line on stderr).
+Exit codes: 0 success, 1 the run itself failed or ``check`` found problems, 2 the input could not be read or
+is invalid (one line on stderr).
 """
 
 from __future__ import annotations
@@ -71,6 +72,49 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run_robot(args.robot, config_override=args.config, output_root=args.output)
 
 
+def _cmd_processes(args: argparse.Namespace) -> int:
+    from rathaus.process.catalogue import catalogue
+    from rathaus.process.project import Project
+
+    entries = catalogue(Project.locate())
+    if args.json:
+        _print_json([entry.as_dict() for entry in entries])
+        return EXIT_OK
+    rows = [("Prozess", "Eigentümer", "Version", "Übernommen von")]
+    for entry in entries:
+        cities = ", ".join(a.city if a.version == entry.version else f"{a.city} ({a.version})"
+                           for a in entry.adoptions)
+        rows.append((entry.name, entry.owner, entry.version, cities or "–"))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3])
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from rathaus.process.catalogue import check_all
+    from rathaus.process.project import Project
+
+    project = Project.locate()
+    robots, findings = check_all(project)
+    for finding in findings:
+        print(f"FEHLER {finding.text(project.root)}")
+    if findings:
+        print(f"{len(findings)} Fehler in {len(robots)} Stadt-Robotern und ihren Prozessen.")
+        return EXIT_FAILED
+    print(f"Alle {len(robots)} Stadt-Roboter passen zu ihren Prozessen: {', '.join(robots)}.")
+    return EXIT_OK
+
+
+def _cmd_package(args: argparse.Namespace) -> int:
+    from rathaus.process.packaging import build_package
+    from rathaus.process.project import Project
+
+    path = build_package(Project.locate(), args.robot, args.output)
+    print(path)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rathaus", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -80,6 +124,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="YAML file whose keys override the robot's config.yaml")
     run.add_argument("--output", type=Path, help="folder for the run's logs (default: ./output)")
     run.set_defaults(func=_cmd_run)
+
+    processes = sub.add_parser("processes", help="the process catalogue: owner, version, adopting cities")
+    processes.add_argument("--json", action="store_true", help="print one JSON list")
+    processes.set_defaults(func=_cmd_processes)
+
+    check = sub.add_parser("check", help="validate every process, every city's master data and every city robot")
+    check.set_defaults(func=_cmd_check)
+
+    package = sub.add_parser("package", help="build a robot.zip for Robocorp tooling, e.g. 'fulda/e-rechnung'")
+    package.add_argument("robot", help="<city>/<process>")
+    package.add_argument("--output", type=Path, help="folder for the zip (default: ./build)")
+    package.set_defaults(func=_cmd_package)
 
     pdf = sub.add_parser("pdf", help="read PDF forms and text").add_subparsers(dest="pdf_command", required=True)
     fields = pdf.add_parser("fields", help="the form's fields as name -> value")
@@ -106,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except RathausError as error:
         print(f"rathaus: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT if args.command in ("pdf", "mail") else EXIT_FAILED
+        return EXIT_BAD_INPUT if args.command in ("pdf", "mail", "invoice") else EXIT_FAILED
     except BrokenPipeError:
         # the reader went away (``| head``): stop quietly, as other command line tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

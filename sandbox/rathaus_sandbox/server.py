@@ -22,6 +22,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from rathaus_sandbox import SANDBOX_APPS
 from rathaus_sandbox.fachverfahren import Settings, create_app
 
 _URL_LINE = re.compile(r"(http://[\w.\-]+:\d+/)")
@@ -114,6 +115,7 @@ def start_sandbox(
 
 def spawn_sandbox(
     *,
+    app: str = "uvg",
     port: int = 0,
     database: str | Path | None = None,
     users: Mapping[str, str] | None = None,
@@ -125,11 +127,14 @@ def spawn_sandbox(
     host: str = "127.0.0.1",
     timeout_s: float = 20.0,
 ) -> SpawnedSandbox:
-    """Start the sandbox as a child process and wait until ``/status`` answers.
+    """Start the sandbox application ``app`` (a key of ``SANDBOX_APPS``) as a child process and wait until
+    ``/status`` answers.
 
     Raises ``RuntimeError`` (German message) when it does not come up within ``timeout_s``.
     """
-    cmd = [sys.executable, "-m", "rathaus_sandbox.fachverfahren", "--host", host, "--port", str(port)]
+    if app not in SANDBOX_APPS:
+        raise ValueError(f"Sandbox '{app}' gibt es nicht; vorhanden: {', '.join(sorted(SANDBOX_APPS))}.")
+    cmd = [sys.executable, "-m", SANDBOX_APPS[app], "--host", host, "--port", str(port)]
     if database is not None:
         cmd += ["--db", str(database)]
     for user, password in (users or {}).items():

@@ -187,7 +187,7 @@ class AcceptanceEnvironment:
     def letters_of_last_run(self) -> list[Path]:
         """The letters written in the last run."""
         run = self.log_file_of_last_run().parent
-        return sorted((run / "bearbeitung" / "briefe").glob("*.pdf"))
+        return sorted((run / "schritt-2" / "briefe").glob("*.pdf"))
 
     @keyword
     def letter_text(self, path: Path) -> str:

@@ -19,7 +19,7 @@ from rathaus.documents import (
 from rathaus.errors import ApplicationError, BusinessError
 
 ROOT = Path(__file__).resolve().parents[2]
-GIESSEN = ROOT / "resources" / "cities" / "giessen.yaml"
+GIESSEN = ROOT / "resources" / "cities" / "giessen" / "stadt.yaml"
 TEMPLATES = ROOT / "processes" / "unterhaltsvorschuss" / "templates"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 

@@ -86,17 +86,20 @@ def none_paths(value: Any, path: str = "") -> Iterator[str]:
 
 
 def load_city(city: Mapping[str, Any] | Path | str | None) -> dict[str, Any]:
-    """Return the city's master data from a mapping or a YAML file like ``resources/cities/giessen.yaml``."""
+    """Return the city's master data from a mapping, a city folder like ``resources/cities/giessen`` (its
+    ``stadt.yaml``) or a YAML file."""
     if city is None:
         return {}
     if isinstance(city, Mapping):
         return dict(city)
     path = Path(city)
+    if path.is_dir():
+        path = path / "stadt.yaml"
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CityDataError(
-            f"Stammdaten der Stadt '{path}' fehlen: Pfad prüfen, z. B. resources/cities/giessen.yaml."
+            f"Stammdaten der Stadt '{path}' fehlen: Pfad prüfen, z. B. resources/cities/giessen/stadt.yaml."
         ) from None
     except yaml.YAMLError:
         raise CityDataError(f"Stammdaten der Stadt '{path}' sind kein gültiges YAML: Datei korrigieren.") from None

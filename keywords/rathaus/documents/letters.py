@@ -71,7 +71,7 @@ class LetterKeywords(LibraryComponent):
 
         Example:
         | ${brief}= | `Create Letter` | ${TEMPLATES}/eingangsbestaetigung.docx | ${OUTPUT}/brief.docx |
-        | ... | data=${fall} | city=${CURDIR}/resources/cities/giessen.yaml |
+        | ... | data=${fall} | city=${CURDIR}/resources/cities/giessen/stadt.yaml |
         | ${pdf}= | `Convert To PDF` | ${brief} |
 
         Related: `Convert To PDF`, `Get Letter Text`.

@@ -12,6 +12,7 @@ from rathaus import __version__
 from rathaus.documents.base import DocumentsState
 from rathaus.documents.export import PdfExportKeywords
 from rathaus.documents.letters import LetterKeywords
+from rathaus.translation import load_translation
 
 
 class Documents(DynamicCore):
@@ -20,8 +21,8 @@ class Documents(DynamicCore):
     Templates are ordinary ``.docx`` files that departments edit in Word; placeholders are Jinja
     (docxtpl): ``{{ antragsteller.name }}``, ``{% if aktenzeichen %}…{% endif %}``, and paragraph-level
     loops ``{%p for u in fehlende_unterlagen %}``. The letterhead comes from the city's master data
-    (``resources/cities/<stadt>.yaml``) as ``stadt``; the department block as ``amt``; today's date as
-    ``heute``. A placeholder without a value is an error, never an empty gap.
+    (``resources/cities/<stadt>/stadt.yaml``) as ``stadt``; the department block as ``amt``; today's
+    date as ``heute``. A placeholder without a value is an error, never an empty gap.
 
     PDF export uses LibreOffice (Debian package ``libreoffice-writer``).
 
@@ -29,12 +30,13 @@ class Documents(DynamicCore):
     | ``city`` | Default master data of the city: a YAML file or a dictionary. |
     | ``soffice`` | LibreOffice executable; default ``soffice`` on PATH. |
     | ``pdf_timeout`` | Seconds a PDF conversion may take, default 120. |
+    | ``language`` | Keyword language: ``en`` (default) or ``de`` for German names and documentation. |
 
     Example:
-    | Library | rathaus.Documents | city=${CURDIR}/../resources/cities/giessen.yaml |
+    | Library | rathaus.Documents | city=${CURDIR}/../resources/cities/giessen/stadt.yaml |
 
     From Python:
-    | docs = Documents(city=Path("resources/cities/giessen.yaml"))
+    | docs = Documents(city=Path("resources/cities/giessen/stadt.yaml"))
     | docs.create_letter(template, Path("out/brief.docx"), fall)
     """
 
@@ -47,6 +49,10 @@ class Documents(DynamicCore):
         city: Mapping[str, Any] | Path | None = None,
         soffice: str | Path | None = None,
         pdf_timeout: float = 120.0,
+        language: str = "en",
     ) -> None:
         self.state = DocumentsState(city=city, soffice=soffice, pdf_timeout=pdf_timeout)
-        super().__init__([LetterKeywords(self.state), PdfExportKeywords(self.state)])
+        super().__init__(
+            [LetterKeywords(self.state), PdfExportKeywords(self.state)],
+            translation=load_translation(Path(__file__).parent, language, "rathaus.Documents"),
+        )

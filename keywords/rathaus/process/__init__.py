@@ -14,6 +14,7 @@ from robotlibcore import DynamicCore
 from rathaus.errors import ApplicationError, BusinessError, RathausError, recent_error
 from rathaus.process.config import ConfigError, load_robot_config, override_files
 from rathaus.process.project import Project
+from rathaus.translation import load_translation
 
 __all__ = ["ConfigError", "Process"]
 
@@ -38,8 +39,8 @@ class _Keywords:
         Files named in the environment variable ``RATHAUS_CONFIG_OVERRIDE`` (separated by ``:``) are
         merged over the file first; ``rathaus run --config`` uses that. The result is validated against
         the process's ``schema.yaml``, defaults are filled in, ``maildir:`` paths are made absolute under
-        ``RATHAUS_HOME``, and two keys are added: ``stadt_daten`` (``resources/cities/<stadt>.yaml``) and
-        ``prozess`` (the process's ``process.yaml``).
+        ``RATHAUS_HOME``, and two keys are added: ``stadt_daten`` (``resources/cities/<stadt>/stadt.yaml``
+        and the topic files beside it) and ``prozess`` (the process's ``process.yaml``).
 
         | =Arguments= | =Description= |
         | ``config`` | Path of the robot's ``config.yaml``. |
@@ -151,5 +152,10 @@ class Process(DynamicCore):
 
     ROBOT_LIBRARY_SCOPE = "GLOBAL"
 
-    def __init__(self) -> None:
-        super().__init__([_Keywords()])
+    def __init__(self, language: str = "en") -> None:
+        """| =Arguments= | =Description= |
+        | ``language`` | Keyword language: ``en`` (default) or ``de`` for German names and documentation. |
+        """
+        super().__init__(
+            [_Keywords()], translation=load_translation(Path(__file__).parent, language, "rathaus.Process")
+        )

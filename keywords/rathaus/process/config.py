@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -72,7 +73,9 @@ def _describe(error: ValidationError, path: Path, schema: Mapping[str, Any]) -> 
         allowed = ", ".join(sorted(error.schema.get("properties", {})))
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         keys = ", ".join(f"'{where}.{k}'" if error.absolute_path else f"'{k}'" for k in extra)
-        return f"{path}: unbekannter Schlüssel {keys}; erlaubt sind: {allowed}."
+        guesses = [m for k in extra for m in difflib.get_close_matches(str(k), error.schema.get("properties", {}), 1)]
+        hint = f" Gemeint ist vielleicht: {', '.join(repr(g) for g in guesses)}." if guesses else ""
+        return f"{path}: unbekannter Schlüssel {keys}; erlaubt sind: {allowed}.{hint}"
     if error.validator in ("enum", "const"):
         allowed = error.validator_value if error.validator == "enum" else [error.validator_value]
         shown = ", ".join(repr(v) for v in allowed)
@@ -99,21 +102,64 @@ def override_files() -> list[Path]:
     return [Path(part) for part in raw.split(os.pathsep) if part]
 
 
+PROCESS_SCHEMA = Path(__file__).with_name("process_schema.yaml")
+
+
 def load_process(project: Project, name: str) -> dict[str, Any]:
-    """Read ``processes/<name>/process.yaml`` and its schema."""
+    """Read and validate ``processes/<name>/process.yaml``; the result carries its config ``schema``
+    (parsed) and its ``folder``."""
     folder = project.processes / name
-    meta = read_yaml(folder / "process.yaml")
-    meta["schema"] = read_yaml(folder / meta.get("schema", "schema.yaml"))
+    path = folder / "process.yaml"
+    meta = validate(read_yaml(path), read_yaml(PROCESS_SCHEMA), path)
+    if meta["name"] != name:
+        raise ConfigError(f"{path}: Schlüssel 'name' ist {meta['name']!r}, erwartet wird der Ordnername {name!r}.")
+    meta["schema"] = read_yaml(folder / meta["schema"])
     meta["folder"] = folder
     return meta
 
 
+def known_processes(project: Project) -> list[str]:
+    """Names of all processes (folders with a ``process.yaml``)."""
+    return sorted(p.parent.name for p in project.processes.glob("*/process.yaml"))
+
+
+def city_schema(project: Project, topic: str) -> dict[str, Any] | None:
+    """The JSON Schema of one master data file (``resources/cities/schemas/<topic>.yaml``), if there is one."""
+    path = project.cities / "schemas" / f"{topic}.yaml"
+    return read_yaml(path) if path.is_file() else None
+
+
+def known_cities(project: Project) -> list[str]:
+    """Keys of all cities with master data (``resources/cities/<city>/stadt.yaml``)."""
+    return sorted(p.parent.name for p in project.cities.glob("*/stadt.yaml"))
+
+
 def load_city(project: Project, city: str) -> dict[str, Any]:
-    path = project.cities / f"{city}.yaml"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in project.cities.glob("*.yaml")))
-        raise ConfigError(f"Stammdaten der Stadt '{city}' fehlen ({path}); vorhanden: {known}.")
-    return read_yaml(path)
+    """Read a city's master data: ``stadt.yaml`` plus every topic file beside it, each validated.
+
+    A topic file ``resources/cities/<city>/<topic>.yaml`` appears as the key ``<topic>`` of the result.
+    """
+    folder = project.cities / city
+    base = folder / "stadt.yaml"
+    if not base.is_file():
+        known = ", ".join(known_cities(project))
+        raise ConfigError(f"Stammdaten der Stadt '{city}' fehlen ({base}); vorhanden: {known}.")
+    data = read_yaml(base)
+    schema = city_schema(project, "stadt")
+    if schema:
+        data = validate(data, schema, base)
+    if data.get("id") != city:
+        raise ConfigError(f"{base}: Schlüssel 'id' ist {data.get('id')!r}, erwartet wird der Ordnername {city!r}.")
+    for topic_file in sorted(folder.glob("*.yaml")):
+        topic = topic_file.stem
+        if topic == "stadt":
+            continue
+        if topic in data:
+            raise ConfigError(f"{topic_file}: das Thema '{topic}' ist schon ein Schlüssel in stadt.yaml.")
+        topic_data = read_yaml(topic_file)
+        schema = city_schema(project, topic)
+        data[topic] = validate(topic_data, schema, topic_file) if schema else topic_data
+    return data
 
 
 def load_robot_config(config_path: Path, overrides: Iterable[Path] = (), project: Project | None = None):
@@ -129,7 +175,7 @@ def load_robot_config(config_path: Path, overrides: Iterable[Path] = (), project
         data = deep_merge(data, read_yaml(override))
     name = data.get("process")
     if not isinstance(name, str) or not (project.processes / name / "process.yaml").is_file():
-        known = ", ".join(sorted(p.parent.name for p in project.processes.glob("*/process.yaml")))
+        known = ", ".join(known_processes(project))
         raise ConfigError(f"{config_path}: Schlüssel 'process' hat den Wert {name!r}; erlaubt sind: {known}.")
     process = load_process(project, name)
     config = validate(data, process["schema"], config_path)

@@ -1,10 +1,10 @@
 """``rathaus run <city>/<process>``: run a city robot locally on embedded defaults.
 
-A robot has two steps, as on Robocorp's control room: the producer (``Anträge aus dem Postfach
-übernehmen``) turns mails into work items of a SQLite queue under ``RATHAUS_HOME``; the consumer
-(``Anträge bearbeiten``) works through them. Both run as separate Robot Framework processes with their own
-work item settings; their outputs are merged into one ``log.html``. A sandbox Fachverfahren is started
-when the configuration says ``url: sandbox``.
+The process declares its steps in ``process.yaml``, as on Robocorp's control room: typically a producer
+that turns mails into work items of a SQLite queue under ``RATHAUS_HOME`` and a consumer that works through
+them. Each step runs as its own Robot Framework process with its own work item settings; their outputs are
+merged into one ``log.html``. A sandbox target system is started for every section the process lists under
+``sandboxes`` whose configuration says ``url: sandbox``.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import yaml
 from rathaus.process.config import OVERRIDE_ENV, ConfigError, load_robot_config, override_files
 from rathaus.process.project import Project
 
-PRODUCER_TASK = "Anträge aus dem Postfach übernehmen"
-CONSUMER_TASK = "Anträge bearbeiten"
+#: file in the run folder to which steps may append German summary lines
+SUMMARY_FILE = "zusammenfassung.txt"
 ROBOT_OPTIONS = ["--maxassignlength", "0", "--loglevel", "INFO", "--console", "dotted", "--report", "NONE"]
 
 
@@ -34,8 +34,8 @@ class RunSummary:
     """What one run did with the cases it touched."""
 
     processed: int
-    entered: int
-    existing: int
+    #: (label, count) per outcome the process declares, in its order
+    outcomes: tuple[tuple[str, int], ...]
     clerk: int
     failed: int
     pending: int
@@ -43,14 +43,19 @@ class RunSummary:
     messages: tuple[str, ...] = ()
 
     @classmethod
-    def from_items(cls, items: list[Any], since: datetime) -> RunSummary:
+    def from_items(cls, items: list[Any], since: datetime, outcomes: dict[str, str] | None = None) -> RunSummary:
         touched = [i for i in items if i.released_at is not None and i.released_at >= since]
         done = [i for i in touched if i.status.value == "done"]
         failed = [i for i in touched if i.status.value == "failed"]
+        labels = dict(outcomes or {})
+        counts = {key: sum(1 for i in done if i.variables.get("ergebnis") == key) for key in labels}
+        other = len(done) - sum(counts.values())
+        rows = [(label, counts[key]) for key, label in labels.items() if counts[key] or key == next(iter(labels))]
+        if other:
+            rows.append(("Erledigt", other))
         return cls(
             processed=len(touched),
-            entered=sum(1 for i in done if i.variables.get("ergebnis") == "eingetragen"),
-            existing=sum(1 for i in done if i.variables.get("ergebnis") == "vorhanden"),
+            outcomes=tuple(rows),
             clerk=sum(1 for i in failed if i.exception_type == "BUSINESS"),
             failed=sum(1 for i in failed if i.exception_type != "BUSINESS"),
             pending=sum(1 for i in items if i.status.value in ("pending", "in_progress")),
@@ -58,26 +63,23 @@ class RunSummary:
         )
 
     def lines(self) -> list[str]:
-        text = [
-            f"Verarbeitet: {self.processed}",
-            f"Eingetragen: {self.entered}",
-            f"An die Sachbearbeitung übergeben: {self.clerk}",
-            f"Fehlgeschlagen: {self.failed}",
-        ]
-        if self.existing:
-            text.append(f"Bereits vorhanden (nicht erneut eingetragen): {self.existing}")
+        text = [f"Verarbeitet: {self.processed}", *(f"{label}: {count}" for label, count in self.outcomes)]
+        text += [f"An die Sachbearbeitung übergeben: {self.clerk}", f"Fehlgeschlagen: {self.failed}"]
         if self.pending:
             text.append(f"Noch offen in der Warteschlange: {self.pending}")
         return text + [f"  - {message}" for message in self.messages]
 
 
-def _ensure_maildir(url: str, home: Path) -> None:
-    if not url.startswith("maildir:"):
-        return
-    path = Path(url.removeprefix("maildir:").split("#", 1)[0])
-    path = path if path.is_absolute() else home / path
-    for sub in ("cur", "new", "tmp"):
-        (path / sub).mkdir(parents=True, exist_ok=True)
+def _ensure_maildirs(config: dict[str, Any], home: Path) -> None:
+    """Create the Maildir of every top-level section configured as ``url: maildir:<path>``."""
+    for section in config.values():
+        url = section.get("url") if isinstance(section, dict) else None
+        if not isinstance(url, str) or not url.startswith("maildir:"):
+            continue
+        path = Path(url.removeprefix("maildir:").split("#", 1)[0])
+        path = path if path.is_absolute() else home / path
+        for sub in ("cur", "new", "tmp"):
+            (path / sub).mkdir(parents=True, exist_ok=True)
 
 
 def _robot(tasks: Path, task: str, outdir: Path, env: dict[str, str], project: Project) -> int:
@@ -98,29 +100,31 @@ def _merge_logs(outputs: list[Path], outdir: Path, name: str) -> Path:
 def _start_embedded_systems(
     config: dict[str, Any], env: dict[str, str], state: Path, stack: ExitStack
 ) -> dict[str, Any]:
-    """Start the sandbox Fachverfahren when configured as ``sandbox``; return config overrides."""
-    fachverfahren = config.get("fachverfahren", {})
-    if fachverfahren.get("url") != "sandbox":
-        return {}
-    from rathaus_sandbox.server import spawn_sandbox
+    """Start a sandbox for every section the process lists under ``sandboxes`` that says ``url: sandbox``;
+    return the config overrides that point the robot at them."""
+    overrides: dict[str, Any] = {}
+    for section, app in (config["prozess"].get("sandboxes") or {}).items():
+        settings = config.get(section) or {}
+        if settings.get("url") != "sandbox":
+            continue
+        from rathaus_sandbox.server import spawn_sandbox
 
-    variable = fachverfahren["passwort_variable"]
-    env.setdefault(variable, secrets.token_urlsafe(18))
-    sandbox = spawn_sandbox(
-        database=state / "fachverfahren.sqlite",
-        users={fachverfahren["benutzer"]: env[variable]},
-        mandant=config["stadt_daten"]["name"],
-    )
-    stack.callback(sandbox.stop)
-    print(f"Sandbox-Fachverfahren läuft unter {sandbox.url}")
-    return {"fachverfahren": {"url": sandbox.url}}
+        variable = settings["passwort_variable"]
+        env.setdefault(variable, secrets.token_urlsafe(18))
+        sandbox = spawn_sandbox(
+            app=app,
+            database=state / f"{section}.sqlite",
+            users={settings["benutzer"]: env[variable]},
+            mandant=config["stadt_daten"]["name"],
+        )
+        stack.callback(sandbox.stop)
+        print(f"Sandbox '{app}' für '{section}' läuft unter {sandbox.url}")
+        overrides[section] = {"url": sandbox.url}
+    return overrides
 
 
 def run_robot(robot: str, config_override: Path | None = None, output_root: Path | None = None) -> int:
     """Run ``robot`` (``<city>/<process>``); print a summary and the log's path; return the exit code."""
-
-    from rathaus.workitems.queue import open_queue
-
     project = Project.locate()
     robot_dir = project.robot_dir(robot)
     tasks = robot_dir / "tasks.robot"
@@ -138,33 +142,52 @@ def run_robot(robot: str, config_override: Path | None = None, output_root: Path
     started = datetime.now(timezone.utc)
     outdir = (output_root or project.root / "output").resolve() / city / process / started.strftime("%Y%m%d-%H%M%S")
     outdir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "RATHAUS_HOME": str(home), "RATHAUS_PROJECT": str(project.root)}
+    env = {**os.environ, "RATHAUS_HOME": str(home), "RATHAUS_PROJECT": str(project.root),
+           "RATHAUS_RUN_DIR": str(outdir)}
     env["RATHAUS_WORKITEMS_DB"] = str(state / "workitems.sqlite")
+    queue = f"{city}/{process}"
+    steps = config["prozess"]["steps"]
     runtime: dict[str, Any] = {}
+    outputs: list[Path] = []
+    codes: list[int] = []
 
     with ExitStack() as stack:
-        _ensure_maildir(config["postfach"]["url"], home)
+        _ensure_maildirs(config, home)
         runtime.update(_start_embedded_systems(config, env, state, stack))
         runtime_file = outdir / "laufzeit.yaml"
         runtime_file.write_text(yaml.safe_dump(runtime, allow_unicode=True), encoding="utf-8")
         env[OVERRIDE_ENV] = os.pathsep.join(str(p) for p in [*overrides, runtime_file])
+        for number, step in enumerate(steps, start=1):
+            step_env = dict(env)
+            if step.get("produces"):
+                step_env["RATHAUS_WORKITEMS_OUTPUT_QUEUE"] = queue
+            if step.get("consumes"):
+                step_env["RATHAUS_WORKITEMS_INPUT_QUEUE"] = queue
+            step_dir = outdir / f"schritt-{number}"
+            codes.append(_robot(tasks, step["task"], step_dir, step_env, project))
+            outputs.append(step_dir / "output.xml")
 
-        queue = f"{city}/{process}"
-        producer_env = {**env, "RATHAUS_WORKITEMS_OUTPUT_QUEUE": queue}
-        consumer_env = {**env, "RATHAUS_WORKITEMS_INPUT_QUEUE": queue}
-        rc_producer = _robot(tasks, PRODUCER_TASK, outdir / "eingang", producer_env, project)
-        rc_consumer = _robot(tasks, CONSUMER_TASK, outdir / "bearbeitung", consumer_env, project)
-
-    log = _merge_logs([outdir / "eingang" / "output.xml", outdir / "bearbeitung" / "output.xml"], outdir, robot)
-    adapter = open_queue(state / "workitems.sqlite")
-    try:
-        summary = RunSummary.from_items(adapter.list_items(queue), started)
-    finally:
-        adapter.close()
-    ok = rc_producer == 0 and rc_consumer == 0
+    log = _merge_logs(outputs, outdir, robot)
+    ok = all(code == 0 for code in codes)
     print()
     print(f"Lauf {robot} {'beendet' if ok else 'mit Fehlern beendet'}.")
-    for line in summary.lines():
+    for line in _summary_lines(config["prozess"], state / "workitems.sqlite", queue, started, outdir):
         print(f"  {line}")
     print(f"Protokoll: {log}")
     return 0 if ok else 1
+
+
+def _summary_lines(process: dict[str, Any], database: Path, queue: str, started: datetime, outdir: Path) -> list[str]:
+    lines: list[str] = []
+    if any(step.get("produces") or step.get("consumes") for step in process["steps"]):
+        from rathaus.workitems.queue import open_queue
+
+        adapter = open_queue(database)
+        try:
+            lines += RunSummary.from_items(adapter.list_items(queue), started, process.get("outcomes")).lines()
+        finally:
+            adapter.close()
+    extra = outdir / SUMMARY_FILE
+    if extra.is_file():
+        lines += extra.read_text(encoding="utf-8").splitlines()
+    return lines

@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -189,7 +189,7 @@ def build_mail(sample: Sample, workdir: Path, index: int) -> EmailMessage:
     msg["To"] = "Unterhaltsvorschussstelle <uvg@giessen.de>"
     msg["Subject"] = "Antrag auf Unterhaltsvorschuss für mein Kind"
     msg["Date"] = format_datetime(datetime(2026, 11, 2, 8, index, tzinfo=timezone.utc))
-    msg["Message-ID"] = make_msgid(idstring=f"uvg-{sample.key}", domain="example.org")
+    msg["Message-ID"] = f"<uvg-{sample.key}.{index + 1}@antrag.example.org>"
     msg.set_content(
         "Sehr geehrte Damen und Herren,\n\nanbei sende ich Ihnen meinen Antrag auf Unterhaltsvorschuss.\n\n"
         "Mit freundlichen Grüßen\n"
@@ -231,16 +231,49 @@ def deliver(paths: list[Path], maildir: Path, folder: str | None = None) -> None
         target.add(mailbox.MaildirMessage(path.read_bytes()))
 
 
+def write_devdata(paths: list[Path], devdata: Path) -> None:
+    """Robocorp-style ``devdata/``: ``env.json`` and one input work item per sample mail, as the producer
+    makes them (variables and attachments), so the consumer step can be tried without a mailbox."""
+    import email
+    import json
+    from email import policy
+    from email.utils import parseaddr, parsedate_to_datetime
+
+    (devdata / "work-items-in").mkdir(parents=True, exist_ok=True)
+    env = {"RATHAUS_HOME": "var/devdata", "GIESSEN_UVG_FACHVERFAHREN_PASSWORT": "nur-fuer-die-sandbox"}
+    (devdata / "env.json").write_text(json.dumps(env, indent=2) + "\n", encoding="utf-8")
+    for path in paths:
+        mail = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        folder = devdata / "work-items-in" / path.stem
+        folder.mkdir(parents=True, exist_ok=True)
+        files = []
+        for part in mail.iter_attachments():
+            name = part.get_filename()
+            (folder / name).write_bytes(part.get_content())
+            files.append(name)
+        payload = {
+            "message_id": mail["Message-ID"],
+            "eingang": parsedate_to_datetime(mail["Date"]).strftime("%d.%m.%Y"),
+            "absender": parseaddr(mail["From"])[1],
+        }
+        items = [{"payload": payload, "files": {name: name for name in files}}]
+        (folder / "work-items.json").write_text(json.dumps(items, indent=2, ensure_ascii=False) + "\n",
+                                                encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for the .eml files")
     parser.add_argument("--maildir", type=Path, help="also deliver the mails into this Maildir's inbox")
     parser.add_argument("--good", type=int, default=4, help="number of complete applications")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--devdata", type=Path, help="also write Robocorp-style devdata/ (work items, env.json)")
     args = parser.parse_args(argv)
     paths = generate(args.out, args.good, args.seed)
     if args.maildir:
         deliver(paths, args.maildir)
+    if args.devdata:
+        write_devdata(paths, args.devdata)
     print(f"{len(paths)} Beispielanträge in {args.out.resolve()}")
     return 0
 
