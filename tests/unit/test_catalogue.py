@@ -100,7 +100,8 @@ def test_broken_master_data_and_a_missing_changelog_are_reported(project_copy):
 def test_an_outdated_robot_yaml_is_reported(project_copy):
     (project_copy.root / "robot.yaml").write_text("tasks: {}\n", encoding="utf-8")
     _, findings = check_all(project_copy)
-    assert [f.message for f in findings] == ["passt nicht zu den Stadt-Robotern: Bitte `make robot-yaml` ausführen."]
+    assert [f.text(project_copy.root) for f in findings if f.path.name == "robot.yaml"] == [
+        "robot.yaml: passt nicht zu den Stadt-Robotern: Bitte `make robot-yaml` ausführen."]
 
 
 def test_the_committed_robot_yaml_is_current():

@@ -90,3 +90,18 @@ def test_classify_failure_knows_rathaus_errors_by_message():
     assert (failure.kind, failure.code) == ("BUSINESS", "KIND_ZU_ALT")
     other = Process().run_keyword("classify_failure", ["Element not found"], {})
     assert (other.kind, other.code) == ("APPLICATION", "UNEXPECTED")
+
+
+def test_a_section_url_can_name_a_system_of_the_city_master_data(tmp_path):
+    override = _config_with(tmp_path, "fachverfahren:\n  url: 'stadt:uvg_fachverfahren'\n")
+    config = load_robot_config(GIESSEN, [override], project=Project(ROOT))
+    assert config["fachverfahren"]["url"] == "https://uvg.intern.giessen.de/"
+
+
+def test_an_unknown_system_of_the_city_names_the_known_ones(tmp_path):
+    override = _config_with(tmp_path, "fachverfahren:\n  url: 'stadt:fachverfahren'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_robot_config(GIESSEN, [override], project=Project(ROOT))
+    message = str(caught.value)
+    assert "'fachverfahren.url' hat den Wert 'stadt:fachverfahren'" in message
+    assert "'stadt:uvg_fachverfahren'" in message and "'stadt:imap'" in message

@@ -162,6 +162,26 @@ def load_city(project: Project, city: str) -> dict[str, Any]:
     return data
 
 
+#: prefix of a section URL that names an entry of the city's master data (``systeme``)
+CITY_URL_PREFIX = "stadt:"
+
+
+def resolve_city_urls(data: dict[str, Any], city: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """Replace ``url: stadt:<key>`` in top-level sections by the city's ``systeme.<key>`` address."""
+    systems = city.get("systeme") or {}
+    resolved = copy.deepcopy(data)
+    for section, settings in resolved.items():
+        url = settings.get("url") if isinstance(settings, dict) else None
+        if isinstance(url, str) and url.startswith(CITY_URL_PREFIX):
+            key = url.removeprefix(CITY_URL_PREFIX)
+            if key not in systems:
+                allowed = ", ".join(f"'{CITY_URL_PREFIX}{k}'" for k in sorted(systems)) or "keine"
+                raise ConfigError(f"{path}: Schlüssel '{section}.url' hat den Wert {url!r}; die Stammdaten der Stadt "
+                                  f"kennen unter 'systeme' nur: {allowed}.")
+            settings["url"] = systems[key]
+    return resolved
+
+
 def load_robot_config(config_path: Path, overrides: Iterable[Path] = (), project: Project | None = None):
     """Load a city robot's config, apply override files, validate it and attach the master data.
 
@@ -178,12 +198,15 @@ def load_robot_config(config_path: Path, overrides: Iterable[Path] = (), project
         known = ", ".join(known_processes(project))
         raise ConfigError(f"{config_path}: Schlüssel 'process' hat den Wert {name!r}; erlaubt sind: {known}.")
     process = load_process(project, name)
+    city = load_city(project, data["stadt"]) if isinstance(data.get("stadt"), str) else None
+    if city is not None:
+        data = resolve_city_urls(data, city, config_path)
     config = validate(data, process["schema"], config_path)
     if config["version"] != process["version"]:
         raise ConfigError(
             f"{config_path}: Schlüssel 'version' ist {config['version']!r}, der Prozess '{name}' liegt in "
             f"Version {process['version']!r} vor. Bitte die Version prüfen und anpassen."
         )
-    config["stadt_daten"] = load_city(project, config["stadt"])
+    config["stadt_daten"] = city if city is not None else load_city(project, config["stadt"])
     config["prozess"] = {k: v for k, v in process.items() if k != "schema"}
     return config
