@@ -1,4 +1,7 @@
-"""Write Libdoc HTML for every rathaus keyword library and process resource: ``python scripts/libdoc.py OUT``."""
+"""Write Libdoc HTML for every rathaus keyword library and process resource: ``python scripts/libdoc.py OUT``.
+
+Libraries with German keywords (``translation_de.json``, ``language=de``) also get ``<Name>-de.html``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from rathaus.translation import library_translation_file
 from robot.libdoc import libdoc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +32,11 @@ LIBRARIES = [name for name in CORE_LIBRARIES if (ROOT / "keywords" / "rathaus" /
 LIBRARIES += process_libraries()
 
 
+def german_libraries() -> list[str]:
+    """The libraries that also offer German keyword names (``Library    <name>    language=de``)."""
+    return [name for name in LIBRARIES if library_translation_file(name)]
+
+
 def resources() -> list[Path]:
     return sorted([*ROOT.glob("processes/*/steps/*.resource"), *ROOT.glob("resources/*.resource")])
 
@@ -37,6 +46,8 @@ def main(out: str) -> int:
     target.mkdir(parents=True, exist_ok=True)
     for name in LIBRARIES:
         libdoc(name, str(target / f"{name.rsplit('.', 1)[-1]}.html"), quiet=True)
+    for name in german_libraries():
+        libdoc(f"{name}::language=de", str(target / f"{name.rsplit('.', 1)[-1]}-de.html"), quiet=True)
     for resource in resources():
         libdoc(str(resource), str(target / f"{resource.parent.parent.name}-{resource.stem}.html"), quiet=True)
     print(f"Keyword documentation in {target.resolve()}")

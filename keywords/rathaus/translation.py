@@ -50,6 +50,18 @@ def translation_file(folder: Path, language: str) -> Path:
     return Path(folder) / f"translation_{language}.json"
 
 
+def library_translation_file(library: str, language: str = "de") -> Path | None:
+    """The translation file of a rathaus library given by its import name (``rathaus.Mail``), if it has one.
+
+    Libraries outside the ``rathaus`` package (process libraries) have none.
+    """
+    package, _, name = library.partition(".")
+    if package != "rathaus" or not name or "." in name:
+        return None
+    path = translation_file(Path(__file__).parent / name.lower(), language)
+    return path if path.is_file() else None
+
+
 def load_translation(folder: Path, language: str | None, library: str) -> dict[str, dict[str, str]] | None:
     """Return the translation for pythonlibcore, or ``None`` for English (the names in the code).
 

@@ -10,7 +10,10 @@ from robot.libdocpkg import LibraryDocumentation
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
-from libdoc import LIBRARIES, resources  # noqa: E402
+from libdoc import LIBRARIES, german_libraries, resources  # noqa: E402
+
+#: libraries that also speak German (``language=de``, their translation_de.json)
+GERMAN_LIBRARIES = german_libraries()
 
 
 def _documents(source: str):
@@ -27,6 +30,23 @@ def test_every_library_keyword_has_documentation(library):
     assert not undocumented, f"{library}: keywords without documentation: {undocumented}"
     no_example = [kw.name for kw in doc.keywords if "Example" not in kw.doc]
     assert not no_example, f"{library}: keywords without an example: {no_example}"
+
+
+@pytest.mark.parametrize("library", GERMAN_LIBRARIES)
+def test_every_german_keyword_has_documentation(library):
+    doc = _documents(f"{library}::language=de")
+    undocumented = [kw.name for kw in doc.keywords if len(kw.doc.strip()) < 40]
+    assert not undocumented, f"{library}: German keywords without documentation: {undocumented}"
+    no_table = [kw.name for kw in doc.keywords
+                if kw.args.argument_names and not any(table in kw.doc for table in ("=Argumente=", "=Arguments="))]
+    assert not no_table, f"{library}: German keywords with arguments but no arguments table: {no_table}"
+    no_example = [kw.name for kw in doc.keywords if not any(word in kw.doc for word in ("Beispiel", "Example"))]
+    assert not no_example, f"{library}: German keywords without an example: {no_example}"
+
+
+def test_german_documentation_is_checked_for_every_core_library():
+    assert {"rathaus.Mail", "rathaus.PDF", "rathaus.WebForms", "rathaus.Documents", "rathaus.WorkItems",
+            "rathaus.Process"} <= set(GERMAN_LIBRARIES)
 
 
 @pytest.mark.parametrize("resource", resources(), ids=lambda p: f"{p.parent.parent.name}/{p.name}")

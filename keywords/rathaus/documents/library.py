@@ -51,8 +51,10 @@ class Documents(DynamicCore):
         pdf_timeout: float = 120.0,
         language: str = "en",
     ) -> None:
+        """The import arguments are described in the table of the library introduction."""
+        translation = load_translation(Path(__file__).parent, language, "rathaus.Documents")
         self.state = DocumentsState(city=city, soffice=soffice, pdf_timeout=pdf_timeout)
         super().__init__(
             [LetterKeywords(self.state), PdfExportKeywords(self.state)],
-            translation=load_translation(Path(__file__).parent, language, "rathaus.Documents"),
+            translation=translation,
         )

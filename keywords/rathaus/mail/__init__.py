@@ -14,6 +14,8 @@ longer be valid.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from robotlibcore import DynamicCore
 
 from rathaus import __version__
@@ -36,6 +38,7 @@ from rathaus.mail.keywords import (
     SendingKeywords,
 )
 from rathaus.mail.message import Attachment, MailMessage, summarize_eml
+from rathaus.translation import load_translation
 
 __all__ = [
     "Attachment",
@@ -96,7 +99,10 @@ class Mail(DynamicCore):
     ROBOT_LIBRARY_VERSION = __version__
     ROBOT_LIBRARY_DOC_FORMAT = "ROBOT"
 
-    def __init__(self) -> None:
+    def __init__(self, language: str = "en") -> None:
+        """| =Arguments= | =Description= |
+        | ``language`` | Keyword language: ``en`` (default) or ``de`` for German names and documentation. |
+        """
         self.state = MailState()
         super().__init__(
             [
@@ -105,7 +111,8 @@ class Mail(DynamicCore):
                 AttachmentKeywords(self.state),
                 OrganizingKeywords(self.state),
                 SendingKeywords(self.state),
-            ]
+            ],
+            translation=load_translation(Path(__file__).parent, language, "rathaus.Mail"),
         )
 
     def __repr__(self) -> str:

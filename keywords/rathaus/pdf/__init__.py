@@ -7,6 +7,8 @@ line uses too.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from robotlibcore import DynamicCore
 
 from rathaus.pdf.attachments import AttachmentKeywords
@@ -23,6 +25,7 @@ from rathaus.pdf.errors import (
 )
 from rathaus.pdf.fields import FormFieldKeywords
 from rathaus.pdf.text import TextKeywords
+from rathaus.translation import load_translation
 
 __all__ = [
     "PDF",
@@ -66,7 +69,11 @@ class PDF(DynamicCore):
     ROBOT_LIBRARY_SCOPE = "GLOBAL"
     ROBOT_LIBRARY_DOC_FORMAT = "ROBOT"
 
-    def __init__(self) -> None:
+    def __init__(self, language: str = "en") -> None:
+        """| =Arguments= | =Description= |
+        | ``language`` | Keyword language: ``en`` (default) or ``de`` for German names and documentation. |
+        """
         super().__init__(
-            [FormFieldKeywords(self), TextKeywords(self), AttachmentKeywords(self), DocumentKeywords(self)]
+            [FormFieldKeywords(self), TextKeywords(self), AttachmentKeywords(self), DocumentKeywords(self)],
+            translation=load_translation(Path(__file__).parent, language, "rathaus.PDF"),
         )

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from robotlibcore import DynamicCore
 
+from rathaus.translation import load_translation
+
 from .browser import BrowserKeywords
 from .context import WebFormsContext
 from .forms import FormKeywords
@@ -68,6 +70,7 @@ class WebForms(DynamicCore):
         timeout: timedelta = timedelta(seconds=10),
         screenshot_on_failure: bool = True,
         screenshot_dir: str | None = None,
+        language: str = "en",
     ) -> None:
         """| =Arguments= | =Description= |
         | ``headless`` | Run the browser without a window (default). |
@@ -75,7 +78,9 @@ class WebForms(DynamicCore):
         | ``timeout`` | Default wait for pages and elements, e.g. ``20 s``. |
         | ``screenshot_on_failure`` | Save a screenshot when a keyword fails (default). |
         | ``screenshot_dir`` | Folder for screenshots; default Robot's ``${OUTPUT DIR}`` or ``./output``. |
+        | ``language`` | Keyword language: ``en`` (default) or ``de`` for German names and documentation. |
         """
+        translation = load_translation(Path(__file__).parent, language, "rathaus.WebForms")
         self.ctx = WebFormsContext(
             headless=headless,
             browser_path=browser_path,
@@ -86,7 +91,8 @@ class WebForms(DynamicCore):
         self.ROBOT_LIBRARY_LISTENER = self
         super().__init__(
             [BrowserKeywords(self.ctx), FormKeywords(self.ctx), ReadingKeywords(self.ctx),
-             ScreenshotKeywords(self.ctx)]
+             ScreenshotKeywords(self.ctx)],
+            translation=translation,
         )
 
     def _close(self) -> None:

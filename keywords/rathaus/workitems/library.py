@@ -8,6 +8,7 @@ from typing import Any
 from robotlibcore import DynamicCore
 
 from rathaus import __version__
+from rathaus.translation import load_translation
 from rathaus.workitems.adapters import BaseAdapter
 from rathaus.workitems.keywords.base import WorkItemsContext, classify
 from rathaus.workitems.keywords.files import FileKeywords
@@ -60,6 +61,7 @@ class WorkItems(DynamicCore):
     | ``output_path`` | File adapter output JSON (env ``RPA_OUTPUT_WORKITEM_PATH``). |
     | ``autoload`` | Take the first input item when a keyword first needs one (default ``True``). |
     | ``root`` | Payload key under which the variables live (as in rpaframework), default none. |
+    | ``language`` | Keyword language: ``en`` (default) or ``de`` for German names and documentation. |
 
     Example:
     | Library | rathaus.WorkItems | adapter=QueueAdapter | input_queue=uvg |
@@ -92,7 +94,10 @@ class WorkItems(DynamicCore):
         autoload: bool = True,
         root: str | None = None,
         settings: Settings | None = None,
+        language: str = "en",
     ) -> None:
+        """The import arguments are described in the table of the library introduction."""
+        translation = load_translation(Path(__file__).parent, language, "rathaus.WorkItems")
         instance = adapter if isinstance(adapter, BaseAdapter) else None
         if settings is None:
             settings = Settings.load(
@@ -107,7 +112,10 @@ class WorkItems(DynamicCore):
         self.settings = settings
         self._ctx = WorkItemsContext(settings, instance, autoload, root)
         self.ROBOT_LIBRARY_LISTENER = _Listener(self._ctx)
-        super().__init__([ItemKeywords(self._ctx), VariableKeywords(self._ctx), FileKeywords(self._ctx)])
+        super().__init__(
+            [ItemKeywords(self._ctx), VariableKeywords(self._ctx), FileKeywords(self._ctx)],
+            translation=translation,
+        )
 
     @property
     def adapter(self) -> BaseAdapter:
