@@ -126,7 +126,7 @@ class FileAdapter(BaseAdapter):
             return "input", self.inputs[index], index
         if len(self.inputs) <= index < len(self.inputs) + len(self.outputs):
             return "output", self.outputs[index - len(self.inputs)], index - len(self.inputs)
-        raise WorkItemUsageError(f"Arbeitsauftrag '{item_id}' ist unbekannt.")
+        raise WorkItemUsageError(f"Arbeitselement '{item_id}' ist unbekannt.")
 
     def _folder(self, source: str) -> Path:
         path = self.input_path if source == "input" else self.output_path
@@ -142,7 +142,7 @@ class FileAdapter(BaseAdapter):
         else:
             if self.output_path is None:
                 raise WorkItemsSetupError(
-                    "Kein Ziel für Ausgangs-Arbeitsaufträge: RPA_OUTPUT_WORKITEM_PATH oder output_path setzen."
+                    "Kein Ziel für Ausgangs-Arbeitselemente: RPA_OUTPUT_WORKITEM_PATH oder output_path setzen."
                 )
             path, items = self.output_path, self.outputs
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,7 +152,7 @@ class FileAdapter(BaseAdapter):
 
     def reserve_input(self) -> str:
         if self._index >= len(self.inputs):
-            raise EmptyQueue("Keine weiteren Arbeitsaufträge in der Work-Item-Datei.")
+            raise EmptyQueue("Keine weiteren Arbeitselemente in der Work-Item-Datei.")
         self._index += 1
         return str(self._index - 1)
 
@@ -190,13 +190,13 @@ class FileAdapter(BaseAdapter):
         source, item, _ = self._locate(item_id)
         files = item.get("files") or {}
         if name not in files:
-            raise WorkItemFileMissingError(f"Arbeitsauftrag {item_id} hat keine Datei '{name}'.")
+            raise WorkItemFileMissingError(f"Arbeitselement {item_id} hat keine Datei '{name}'.")
         path = Path(files[name])
         if not path.is_absolute():
             path = self._folder(source) / path
         if not path.is_file():
             raise WorkItemFileMissingError(
-                f"Datei '{name}' von Arbeitsauftrag {item_id} fehlt auf der Platte ('{path}'): "
+                f"Datei '{name}' von Arbeitselement {item_id} fehlt auf der Platte ('{path}'): "
                 "devdata-Ordner prüfen."
             )
         if path.resolve() != Path(target).resolve():

@@ -73,7 +73,7 @@ class WorkItem:
         key: str | None = None,
     ) -> None:
         if item_id is None and key is not None and not str(key).strip():
-            raise WorkItemUsageError("Schlüssel eines Arbeitsauftrags darf nicht leer sein.")
+            raise WorkItemUsageError("Schlüssel eines Arbeitselements darf nicht leer sein.")
         self.adapter = adapter
         self.id = item_id
         self.parent_id = parent_id
@@ -103,7 +103,7 @@ class WorkItem:
             json.dumps(value)
         except (TypeError, ValueError):
             raise WorkItemUsageError(
-                "Nutzdaten eines Arbeitsauftrags müssen als JSON speicherbar sein (Text, Zahl, Liste, "
+                "Nutzdaten eines Arbeitselements müssen als JSON speicherbar sein (Text, Zahl, Liste, "
                 "Dictionary)."
             ) from None
         self._payload = value
@@ -157,7 +157,7 @@ class WorkItem:
         source = Path(path).resolve()
         if not source.is_file():
             raise WorkItemFileMissingError(
-                f"Datei '{source}' für den Arbeitsauftrag fehlt: Pfad prüfen."
+                f"Datei '{source}' für das Arbeitselement fehlt: Pfad prüfen."
             )
         name = name or source.name
         self._files_to_add[name] = source
@@ -167,7 +167,7 @@ class WorkItem:
 
     def remove_file(self, name: str, missing_ok: bool = True) -> str:
         if name not in self.files and not missing_ok:
-            raise WorkItemFileMissingError(f"Arbeitsauftrag {self.id} hat keine Datei '{name}'.")
+            raise WorkItemFileMissingError(f"Arbeitselement {self.id} hat keine Datei '{name}'.")
         if name in self._files and name not in self._files_to_remove:
             self._files_to_remove.append(name)
         self._files_to_add.pop(name, None)
@@ -177,7 +177,7 @@ class WorkItem:
         if name not in self.files:
             known = ", ".join(self.files) or "keine"
             raise WorkItemFileMissingError(
-                f"Arbeitsauftrag {self.id} hat keine Datei '{name}' (vorhanden: {known})."
+                f"Arbeitselement {self.id} hat keine Datei '{name}' (vorhanden: {known})."
             )
         target = Path(target)
         target.parent.mkdir(parents=True, exist_ok=True)

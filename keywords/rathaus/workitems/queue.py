@@ -65,12 +65,12 @@ class QueueAdapter(BaseAdapter):
         queue = self.settings.input_queue
         if queue is None:
             if self._seed is not None:
-                raise EmptyQueue("Keine weiteren Arbeitsaufträge: keine Eingangs-Warteschlange eingestellt.")
+                raise EmptyQueue("Keine weiteren Arbeitselemente: keine Eingangs-Warteschlange eingestellt.")
             self._seed = {"payload": {}}
             return SEED_ID
         reservation = self.store.reserve(queue, self.settings.runner_id, self.clock(), self.settings.lease_s)
         if reservation is None:
-            raise EmptyQueue(f"Warteschlange '{queue}' enthält keine offenen Arbeitsaufträge mehr.")
+            raise EmptyQueue(f"Warteschlange '{queue}' enthält keine offenen Arbeitselemente mehr.")
         if reservation.reclaimed:
             LOG.warning(
                 "action=reclaim queue=%s item=%s attempt=%s", queue, reservation.item_id, reservation.attempts
@@ -86,7 +86,7 @@ class QueueAdapter(BaseAdapter):
         released = self.store.release(item_id, self.settings.runner_id, status, exception, self.clock())
         if not released:
             raise LeaseLostError(
-                f"Arbeitsauftrag {item_id} gehört nicht mehr diesem Lauf (Frist von "
+                f"Arbeitselement {item_id} gehört nicht mehr diesem Lauf (Frist von "
                 f"{self.settings.lease_s:g} s abgelaufen, ein anderer Lauf hat ihn übernommen): Ergebnis "
                 "prüfen, ggf. lease_s erhöhen."
             )
@@ -124,7 +124,7 @@ class QueueAdapter(BaseAdapter):
             return (self._seed or {}).get("payload", {})
         payload = self.store.load_payload(item_id)
         if payload is None:
-            raise WorkItemUsageError(f"Arbeitsauftrag {item_id} ist in der Datenbank unbekannt.")
+            raise WorkItemUsageError(f"Arbeitselement {item_id} ist in der Datenbank unbekannt.")
         return payload
 
     def save_payload(self, item_id: str, payload: Any) -> None:
@@ -144,7 +144,7 @@ class QueueAdapter(BaseAdapter):
         path = self.files_root / item_id / stored if stored else None
         if path is None or not path.is_file():
             raise WorkItemFileMissingError(
-                f"Datei '{name}' von Arbeitsauftrag {item_id} fehlt in '{self.files_root}'."
+                f"Datei '{name}' von Arbeitselement {item_id} fehlt in '{self.files_root}'."
             )
         if path.resolve() != Path(target).resolve():
             shutil.copyfile(path, target)

@@ -67,7 +67,7 @@ class WorkItemsContext:
             self.load_next_input()
         if self._current is None:
             raise WorkItemUsageError(
-                "Kein aktueller Arbeitsauftrag: zuerst 'Get Input Work Item' oder 'Create Output Work Item' "
+                "Kein aktuelles Arbeitselement: zuerst 'Get Input Work Item' oder 'Create Output Work Item' "
                 "aufrufen."
             )
         return self._current
@@ -75,7 +75,7 @@ class WorkItemsContext:
     @current.setter
     def current(self, item: WorkItem) -> None:
         if not isinstance(item, WorkItem):
-            raise WorkItemUsageError(f"'{item}' ist kein Arbeitsauftrag.")
+            raise WorkItemUsageError(f"'{item}' ist kein Arbeitselement.")
         self._current = item
 
     @property
@@ -97,7 +97,7 @@ class WorkItemsContext:
         payload = self.current.payload
         if not isinstance(payload, dict):
             raise WorkItemUsageError(
-                f"Nutzdaten von Arbeitsauftrag {self.current.id} sind kein Dictionary "
+                f"Nutzdaten von Arbeitselement {self.current.id} sind kein Dictionary "
                 f"({type(payload).__name__}): 'Get Work Item Payload' verwenden."
             )
         if self.root is not None:
@@ -118,12 +118,12 @@ class WorkItemsContext:
             if internal:
                 return
             raise WorkItemUsageError(
-                "Kein Eingangs-Arbeitsauftrag zum Freigeben: zuerst 'Get Input Work Item' aufrufen."
+                "Kein Eingabe-Arbeitselement zum Freigeben: zuerst 'Get Input Work Item' aufrufen."
             )
         if item.state is not None:
             if internal:
                 return
-            raise WorkItemUsageError(f"Arbeitsauftrag {item.id} wurde bereits freigegeben ({item.state.name}).")
+            raise WorkItemUsageError(f"Arbeitselement {item.id} wurde bereits freigegeben ({item.state.name}).")
         state = State.parse(state)
         exception: dict[str, Any] | None = None
         if state is State.FAILED:

@@ -77,8 +77,8 @@ class ItemKeywords(LibraryComponent):
         parent = self.ctx.active_input
         if parent is not None and parent.state is not None:
             raise WorkItemUsageError(
-                f"Eingangs-Arbeitsauftrag {parent.id} ist schon freigegeben: erst den nächsten mit "
-                "'Get Input Work Item' holen, dann Ausgangs-Aufträge anlegen."
+                f"Eingabe-Arbeitselement {parent.id} ist schon freigegeben: erst den nächsten mit "
+                "'Get Input Work Item' holen, dann Ausgabe-Arbeitselemente anlegen."
             )
         item = WorkItem(self.ctx.adapter, parent_id=parent.id if parent else None, key=key)
         if variables:

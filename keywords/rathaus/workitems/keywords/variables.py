@@ -82,7 +82,7 @@ class VariableKeywords(LibraryComponent):
         if default is NO_DEFAULT:
             known = ", ".join(sorted(variables)) or "keine"
             raise VariableMissingError(
-                f"Arbeitsauftrag {self.ctx.current.id} hat keine Variable '{name}' (vorhanden: {known}): "
+                f"Arbeitselement {self.ctx.current.id} hat keine Variable '{name}' (vorhanden: {known}): "
                 "Erzeuger prüfen oder default= angeben."
             )
         return default
@@ -155,4 +155,4 @@ class VariableKeywords(LibraryComponent):
             if name in variables:
                 del variables[name]
             elif not force:
-                raise VariableMissingError(f"Arbeitsauftrag {self.ctx.current.id} hat keine Variable '{name}'.")
+                raise VariableMissingError(f"Arbeitselement {self.ctx.current.id} hat keine Variable '{name}'.")
