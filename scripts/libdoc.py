@@ -28,8 +28,7 @@ def process_libraries() -> list[str]:
     return names
 
 
-LIBRARIES = [name for name in CORE_LIBRARIES if (ROOT / "keywords" / "rathaus" / name.split(".")[1].lower()).is_dir()]
-LIBRARIES += process_libraries()
+LIBRARIES = CORE_LIBRARIES + process_libraries()
 
 
 def german_libraries() -> list[str]:

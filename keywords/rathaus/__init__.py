@@ -18,9 +18,10 @@ _LIBRARIES = {
     "Documents": "rathaus.documents",
     "WorkItems": "rathaus.workitems",
     "Process": "rathaus.process",
+    "EInvoice": "rathaus.einvoice",
 }
 
-__all__ = ["PDF", "Documents", "Mail", "Process", "WebForms", "WorkItems", "__version__"]
+__all__ = ["PDF", "Documents", "EInvoice", "Mail", "Process", "WebForms", "WorkItems", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

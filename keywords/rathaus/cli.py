@@ -153,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("file", type=Path)
     show.add_argument("--json", action="store_true", help="print one JSON object")
     show.set_defaults(func=_cmd_mail_show)
+
+    from rathaus.einvoice.cli import add_parser as add_invoice_parser
+
+    add_invoice_parser(sub)
     return parser
 
 

@@ -426,6 +426,17 @@ def _embedded(reader: Any) -> list[tuple[str, Any]]:
     return found
 
 
+def read_embedded_files(path: str | Path, data: bytes | None = None) -> list[tuple[str, bytes]]:
+    """(name as stored, content) of every file embedded in the PDF at ``path``, or in ``data`` (then
+    ``path`` only names it in messages)."""
+    if data is None:
+        path, data = _load(path)
+    path = Path(path)
+    with _guard(path):
+        reader = _open_pypdf(path, data)
+        return [(name, item.content) for name, item in _embedded(reader)]
+
+
 def list_embedded_files(path: str | Path) -> list[dict[str, str | int | None]]:
     """The files embedded in the PDF: name as stored, safe file name, size, MIME type, description."""
     path, data = _load(path)
@@ -456,9 +467,7 @@ def save_embedded_files(path: str | Path, folder: str | Path) -> list[Path]:
     path, data = _load(path)
     target = Path(folder)
     written: list[Path] = []
-    with _guard(path):
-        reader = _open_pypdf(path, data)
-        items = [(name, item.content) for name, item in _embedded(reader)]
+    items = read_embedded_files(path, data)
     target.mkdir(parents=True, exist_ok=True)
     root = target.resolve()
     taken: set[str] = set()
