@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-BENCHMARKS = ["bench_pdf", "bench_mail", "bench_forms"]
+BENCHMARKS = ["bench_pdf", "bench_mail", "bench_forms", "bench_statistik"]
 
 
 def _seconds(value: float) -> str:

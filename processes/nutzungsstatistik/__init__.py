@@ -1,0 +1,1 @@
+"""Process 'nutzungsstatistik' (eGovSAD): usage figures of online services published as open data."""

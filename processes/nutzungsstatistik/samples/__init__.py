@@ -1,0 +1,1 @@
+"""Sample platform exports for demos, tests and benchmarks."""
