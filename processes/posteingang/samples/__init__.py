@@ -1,0 +1,1 @@
+"""Sample mails of a city's general mailbox for demos and tests."""
