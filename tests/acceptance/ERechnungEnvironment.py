@@ -1,0 +1,256 @@
+"""Real systems around the e-invoice robot for its acceptance suite: Dovecot, an SMTP server, the archive.
+
+The robot runs exactly as a city runs it, through ``rathaus run <city>/e-rechnung``; ``rathaus run`` starts
+the sandbox finance system itself. Afterwards this library reads the finance system's entries through the
+sandbox's own JSON API (the Flask app on the run's database), the archive folder, the SMTP server's mails
+and the Maildirs of the mailbox.
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import yaml
+from robot.api import logger
+from robot.api.deco import keyword, library
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "processes")]
+
+from support.dovecot import Dovecot, free_port  # noqa: E402
+from support.smtp import SmtpServer  # noqa: E402
+
+USER = "rechnung"
+MAIL_PASSWORD_VARIABLE = "ACCEPTANCE_RECHNUNG_POSTFACH_PASSWORT"
+
+
+def _generator() -> Any:
+    script = ROOT / "processes/e-rechnung/samples/generate.py"
+    spec = importlib.util.spec_from_file_location("erechnung_samples", script)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+@library(scope="SUITE", auto_keywords=False)
+class ERechnungEnvironment:
+    """Starts Dovecot and an SMTP server, delivers sample invoices, runs the robot, reads the results."""
+
+    def __init__(self) -> None:
+        self.dovecot: Dovecot | None = None
+        self.smtp: SmtpServer | None = None
+        self.servers: list[Any] = []
+        self._home: Path | None = None
+        self.samples: list[Path] = []
+        self.city = "fulda"
+        self.last_output = ""
+
+    @property
+    def home(self) -> Path:
+        """RATHAUS_HOME of the runs: a temporary folder, made on first use."""
+        if self._home is None:
+            self._home = Path(tempfile.mkdtemp(prefix="rathaus-erechnung-"))
+        return self._home
+
+    # -- servers ---------------------------------------------------------------------------------------
+
+    @keyword
+    def start_mail_servers(self) -> None:
+        """Starts Dovecot (IMAP with STARTTLS) with the user ``rechnung`` and an SMTP server."""
+        self.dovecot = Dovecot(users={USER: "Rechnung-Postfach-4711"}).start()
+        self.smtp = SmtpServer().start()
+
+    @keyword
+    def stop_everything(self) -> None:
+        """Stops the servers and removes the temporary folders."""
+        for server in self.servers:
+            server.shutdown()
+        if self.smtp:
+            self.smtp.stop()
+        if self.dovecot:
+            self.dovecot.stop()
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)
+
+    @keyword
+    def start_separate_finanzsystem(self, user: str, password: str) -> str:
+        """Serves a sandbox finance system of its own (own database, one user); returns its URL."""
+        from rathaus_sandbox.finanzen import create_app
+        from werkzeug.serving import make_server
+
+        app = create_app({"database": self.home / "separat.sqlite", "users": {user: password}})
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}/"
+
+    @keyword
+    def url_where_nothing_listens(self) -> str:
+        """An http URL on a free local port that no server listens on."""
+        return f"http://127.0.0.1:{free_port()}/"
+
+    # -- mails in --------------------------------------------------------------------------------------
+
+    @keyword
+    def deliver_sample_invoices(self, city: str = "fulda") -> int:
+        """Generates the process's sample mails for ``city`` and delivers them into the inbox; returns the count."""
+        self.city = city
+        self.samples = _generator().generate(self.home / "beispiele", city)
+        for path in self.samples:
+            self.dovecot.deliver(USER, "INBOX", path.read_bytes())
+        return len(self.samples)
+
+    @keyword
+    def deliver_samples_again(self) -> None:
+        """Delivers the same sample mails (same Message-IDs) into the inbox once more."""
+        for path in self.samples:
+            self.dovecot.deliver(USER, "INBOX", path.read_bytes())
+
+    @keyword
+    def expected_outcomes(self) -> list[dict[str, Any]]:
+        """The generator's ``erwartet.json``: per sample mail what the robot should make of it."""
+        return json.loads((self.home / "beispiele" / "erwartet.json").read_text(encoding="utf-8"))
+
+    @keyword
+    def sample_message_id(self, key: str) -> str:
+        """The Message-ID of the sample mail whose file name contains ``key``."""
+        for path in self.samples:
+            if key in path.name:
+                return "".join(str(email.message_from_bytes(path.read_bytes())["Message-ID"]).split())
+        raise AssertionError(f"No sample named '{key}'.")
+
+    @keyword
+    def sample_attachment_sha256(self, key: str, name: str) -> str:
+        """The SHA-256 of the attachment ``name`` of the sample mail whose file name contains ``key``."""
+        for path in self.samples:
+            if key in path.name:
+                mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                for part in mail.iter_attachments():
+                    if part.get_filename() == name:
+                        return hashlib.sha256(part.get_content()).hexdigest()
+        raise AssertionError(f"No attachment '{name}' in sample '{key}'.")
+
+    # -- the robot -------------------------------------------------------------------------------------
+
+    @keyword
+    def run_city_robot(self, robot: str, expected_rc: int = 0, **overrides: Any) -> str:
+        """Runs ``rathaus run <robot>`` against the test mail servers; returns its console output.
+
+        Keyword arguments override config keys given as ``section__key=value``; ``env__NAME=value`` sets
+        an environment variable of the run.
+        """
+        config: dict[str, Any] = {
+            "postfach": {"url": self.dovecot.url(USER, tls="starttls"), "passwort_variable": MAIL_PASSWORD_VARIABLE,
+                         "ca_datei": str(self.dovecot.cert_file)},
+            "versand": {"smtp": self.smtp.url},
+        }
+        env = {**os.environ, "RATHAUS_HOME": str(self.home), MAIL_PASSWORD_VARIABLE: self.dovecot.users[USER]}
+        for name, value in overrides.items():
+            section, _, key = name.partition("__")
+            if section == "env":
+                env[key] = value
+            else:
+                config.setdefault(section, {})[key] = value
+        override = self.home / "override.yaml"
+        override.write_text(yaml.safe_dump(config), encoding="utf-8")
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "rathaus"), "run", robot, "--config", str(override),
+             "--output", str(self.home / "output")],
+            capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=False,
+        )
+        self.last_output = result.stdout + result.stderr
+        logger.info(self.last_output)
+        if result.returncode != int(expected_rc):
+            raise AssertionError(f"rathaus run exited {result.returncode}, expected {expected_rc}:\n{self.last_output}")
+        return self.last_output
+
+    @keyword
+    def output_xml_of_last_run(self) -> Path:
+        """The merged ``output.xml`` of the last run (beside the ``log.html`` it printed)."""
+        for line in self.last_output.splitlines():
+            if line.startswith("Protokoll: "):
+                log = Path(line.removeprefix("Protokoll: ").strip())
+                if not log.is_file():
+                    raise AssertionError(f"Log '{log}' does not exist.")
+                return log.parent / "output.xml"
+        raise AssertionError("The run printed no 'Protokoll:' line.")
+
+    @keyword
+    def forget_work_item_queue(self, robot: str = "fulda/e-rechnung") -> None:
+        """Deletes the robot's local work item queue, as if its machine had been replaced."""
+        for path in (self.home / robot).glob("workitems.sqlite*"):
+            path.unlink()
+
+    # -- results ---------------------------------------------------------------------------------------
+
+    @keyword
+    def folder_count(self, folder: str) -> int:
+        """Number of mails in a folder of the ``rechnung`` mailbox."""
+        return self.dovecot.count(USER, folder) if folder in self.dovecot.folders(USER) else 0
+
+    @keyword
+    def finance_entries(self, robot: str = "fulda/e-rechnung") -> list[dict[str, Any]]:
+        """All entries of the robot's sandbox finance system, read through the sandbox's JSON API."""
+        from rathaus_sandbox.finanzen import create_app
+
+        database = self.home / robot / "finanzsystem.sqlite"
+        if not database.is_file():
+            return []
+        client = create_app({"database": database, "users": {"pruefer": "lesen"}}).test_client()
+        token = base64.b64encode(b"pruefer:lesen").decode()
+        response = client.get("/api/rechnungen", headers={"Authorization": f"Basic {token}"})
+        if response.status_code != 200:
+            raise AssertionError(f"GET /api/rechnungen answered {response.status_code}")
+        data = response.get_json()
+        return data["rechnungen"]
+
+    @keyword
+    def archived_invoices(self, robot: str = "fulda/e-rechnung") -> list[dict[str, Any]]:
+        """Every ``beleg.json`` of the robot's archive, each with ``referenz`` and ``dateien`` (file names)."""
+        root = self.home / robot / "archiv"
+        records = []
+        for sidecar in sorted(root.rglob("beleg.json")):
+            record = json.loads(sidecar.read_text(encoding="utf-8"))
+            record["referenz"] = sidecar.parent.relative_to(root).as_posix()
+            record["dateien"] = sorted(p.name for p in sidecar.parent.iterdir())
+            records.append(record)
+        return records
+
+    @keyword
+    def archived_file_sha256(self, reference: str, name: str, robot: str = "fulda/e-rechnung") -> str:
+        """The SHA-256 of a file in the archive folder ``reference``."""
+        return hashlib.sha256((self.home / robot / "archiv" / reference / name).read_bytes()).hexdigest()
+
+    @keyword
+    def sent_mails(self) -> list[dict[str, Any]]:
+        """The mails the SMTP server received: from, to, subject, in_reply_to and the text body."""
+        mails = []
+        for raw in self.smtp.messages:
+            msg = email.message_from_bytes(raw, policy=email.policy.default)
+            mails.append({
+                "from": str(msg["From"]),
+                "to": str(msg["To"]),
+                "subject": str(msg["Subject"]),
+                "in_reply_to": "".join(str(msg["In-Reply-To"]).split()),
+                "body": msg.get_body(preferencelist=("plain",)).get_content(),
+            })
+        return mails
+
+    @keyword
+    def replies_to(self, message_id: str) -> list[dict[str, Any]]:
+        """The sent mails whose In-Reply-To is ``message_id``."""
+        return [mail for mail in self.sent_mails() if mail["in_reply_to"] == message_id]
