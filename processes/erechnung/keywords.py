@@ -7,7 +7,6 @@ for the parts that are rules rather than clicks.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from rathaus.einvoice.model import amount_text, german_amount
 from rathaus.errors import BusinessError
+from rathaus.process.runner import append_run_summary
 from rathaus.workitems.errors import WorkItemsSetupError
 from robot.api import logger
 from robot.api.deco import keyword, library
@@ -321,10 +321,7 @@ class ERechnung:
         lines = run_summary_lines(self._queue_items() or [], self._started)
         for line in lines:
             logger.info(line)
-        folder = os.environ.get("RATHAUS_RUN_DIR")
-        if folder and lines:
-            with open(Path(folder) / "zusammenfassung.txt", "a", encoding="utf-8") as handle:
-                handle.write("".join(f"{line}\n" for line in lines))
+        append_run_summary(lines)
         return lines
 
     def _queue_items(self) -> list[Any] | None:

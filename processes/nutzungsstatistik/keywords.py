@@ -7,7 +7,6 @@ Python path (``robot.yaml`` and ``rathaus run`` put it there).
 from __future__ import annotations
 
 import filecmp
-import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rathaus.errors import ApplicationError
 from rathaus.process.project import Project
 from robot.api import logger
 from robot.api.deco import keyword, library
@@ -285,31 +283,3 @@ class Nutzungsstatistik:
                          "'fehlerhaft' mit Hinweisdatei")
             lines.extend(f"  - {message}" for message in malformed.values())
         return lines
-
-    @keyword
-    def append_to_run_summary(self, lines: Sequence[str]) -> Path | None:
-        """Appends ``lines`` to ``zusammenfassung.txt`` in the run folder and logs them.
-
-        ``rathaus run`` sets ``RATHAUS_RUN_DIR`` and prints that file in its summary; without it (a plain
-        ``robot`` run) the lines are only logged. Returns the file, or ``None``.
-
-        | =Arguments= | =Description= |
-        | ``lines`` | German lines, e.g. from `Run Summary Lines`. |
-
-        Example:
-        | Append To Run Summary    ${zeilen}
-        """
-        for line in lines:
-            logger.info(line)
-        run_dir = os.environ.get("RATHAUS_RUN_DIR")
-        if not run_dir:
-            return None
-        path = Path(run_dir) / "zusammenfassung.txt"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as stream:
-                stream.writelines(f"{line}\n" for line in lines)
-        except OSError as error:
-            raise ApplicationError(f"Die Zusammenfassung '{path}' ist nicht beschreibbar ({error.strerror}). "
-                                   "Bitte RATHAUS_RUN_DIR prüfen.") from None
-        return path

@@ -6,7 +6,6 @@ Import in Robot as ``Library    posteingang.keywords.Posteingang`` with ``proces
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rathaus.errors import ApplicationError
+from rathaus.process.runner import append_run_summary
 from robot.api.deco import keyword, library
 from robot.utils import DotDict
 
@@ -315,10 +315,5 @@ class Posteingang:
         lines = ["Verteilung des Posteingangs:"] + [
             f"  {name}: {count}" for name, count in sorted(self._outcomes.items(), key=lambda i: (-i[1], i[0]))
         ]
-        run_dir = os.environ.get("RATHAUS_RUN_DIR")
-        if run_dir:
-            path = Path(run_dir) / "zusammenfassung.txt"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as handle:
-                handle.write("\n".join(lines) + "\n")
+        append_run_summary(lines)
         return lines

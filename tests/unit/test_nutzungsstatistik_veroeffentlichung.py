@@ -33,6 +33,7 @@ from nutzungsstatistik.veroeffentlichung import (
     veroeffentliche,
 )
 from PIL import Image
+from rathaus import Process
 from rathaus.process.config import load_robot_config
 from rathaus.process.project import Project
 
@@ -355,7 +356,7 @@ def test_the_keywords_publish_file_and_set_aside_as_a_robot_does(tmp_path, monke
     assert sorted(p.name for p in source.iterdir() if p.is_file()) == ["halb.csv.part"]
     assert library.validate_published_statistics(target, "marburg") == 6
     lines = library.run_summary_lines(exports, malformed, result, source)
-    summary = library.append_to_run_summary(lines)
+    summary = Process().append_to_run_summary(lines)
     text = summary.read_text(encoding="utf-8")
     assert "Exporte gelesen: 3\n" in text
     assert "Monatswerte: 84 neu, 0 ersetzt, 0 unverändert" in text
@@ -383,7 +384,3 @@ def test_moving_an_export_keeps_a_different_file_of_the_same_name(tmp_path):
     assert library.move_export_to_folder(same, folder) == kept and not same.exists()
     assert len(list(folder.iterdir())) == 2
 
-
-def test_without_a_run_folder_the_summary_is_only_logged(monkeypatch):
-    monkeypatch.delenv("RATHAUS_RUN_DIR", raising=False)
-    assert Nutzungsstatistik().append_to_run_summary(["Exporte gelesen: 0"]) is None

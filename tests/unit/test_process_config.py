@@ -105,3 +105,20 @@ def test_an_unknown_system_of_the_city_names_the_known_ones(tmp_path):
     message = str(caught.value)
     assert "'fachverfahren.url' hat den Wert 'stadt:fachverfahren'" in message
     assert "'stadt:uvg_fachverfahren'" in message and "'stadt:imap'" in message
+
+
+def test_append_to_run_summary_writes_where_rathaus_run_prints_it(tmp_path, monkeypatch):
+    from rathaus.process.runner import SUMMARY_FILE
+
+    keywords = Process()
+    monkeypatch.delenv("RATHAUS_RUN_DIR", raising=False)
+    assert keywords.append_to_run_summary(["Erfasst: 3"]) is None
+    monkeypatch.setenv("RATHAUS_RUN_DIR", str(tmp_path / "lauf"))
+    path = keywords.append_to_run_summary(["Erfasst: 3", "Abgelehnt: 1"])
+    keywords.append_to_run_summary("Rückweisungen versandt: 1")
+    assert path == tmp_path / "lauf" / SUMMARY_FILE
+    assert path.read_text(encoding="utf-8") == "Erfasst: 3\nAbgelehnt: 1\nRückweisungen versandt: 1\n"
+    german = Process(language="de")
+    assert "Zur Laufzusammenfassung Hinzufügen" in german.get_keyword_names()
+    german.run_keyword("Zur Laufzusammenfassung Hinzufügen", [["Veröffentlicht: 2 Dateien"]], {})
+    assert path.read_text(encoding="utf-8").endswith("Veröffentlicht: 2 Dateien\n")

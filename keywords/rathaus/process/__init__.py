@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from robot.api import logger
 from robot.api.deco import keyword
 from robot.api.types import Secret
 from robot.utils import DotDict
@@ -14,6 +15,7 @@ from robotlibcore import DynamicCore
 from rathaus.errors import ApplicationError, BusinessError, RathausError, recent_error
 from rathaus.process.config import ConfigError, load_robot_config, override_files
 from rathaus.process.project import Project
+from rathaus.process.runner import append_run_summary
 from rathaus.translation import load_translation
 
 __all__ = ["ConfigError", "Process"]
@@ -140,6 +142,27 @@ class _Keywords:
         See also `Classify Failure`.
         """
         raise ApplicationError(message, code=code)
+
+    @keyword
+    def append_to_run_summary(self, lines: list[str] | str) -> Path | None:
+        """Adds German lines to the summary that ``rathaus run`` prints after the run, and logs them.
+
+        The lines go to ``zusammenfassung.txt`` in the run's folder (``RATHAUS_RUN_DIR``, set by
+        ``rathaus run``). Outside ``rathaus run`` they are only logged. Returns the file, or ``None``.
+        Lines are shown to clerks and RPA teams: counts and case references only, never personal data.
+
+        | =Arguments= | =Description= |
+        | ``lines`` | One line or a list of lines, e.g. ``Erfasst je Buchungskreis: 1000 = 3``. |
+
+        Example:
+        | Append To Run Summary    Veröffentlicht: nutzung-2026.csv, nutzung-2026.json
+
+        See also `Load Robot Configuration`.
+        """
+        items = [lines] if isinstance(lines, str) else list(lines)
+        for line in items:
+            logger.info(line)
+        return append_run_summary(items)
 
 
 class Process(DynamicCore):

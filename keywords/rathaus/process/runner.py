@@ -21,11 +21,31 @@ from typing import Any
 
 import yaml
 
+from rathaus.errors import ApplicationError
 from rathaus.process.config import OVERRIDE_ENV, ConfigError, load_robot_config, override_files
 from rathaus.process.project import Project
 
 #: file in the run folder to which steps may append German summary lines
 SUMMARY_FILE = "zusammenfassung.txt"
+#: environment variable with the run folder that ``rathaus run`` gives every step
+RUN_DIR_ENV = "RATHAUS_RUN_DIR"
+
+
+def append_run_summary(lines: list[str]) -> Path | None:
+    """Append ``lines`` to the run's summary file (printed by ``rathaus run``); ``None`` outside a run."""
+    folder = os.environ.get(RUN_DIR_ENV)
+    if not folder or not lines:
+        return None
+    path = Path(folder) / SUMMARY_FILE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as stream:
+            stream.writelines(f"{line}\n" for line in lines)
+    except OSError as error:
+        raise ApplicationError(
+            f"Die Zusammenfassung '{path}' ist nicht beschreibbar ({error.strerror}): Bitte {RUN_DIR_ENV} prüfen."
+        ) from None
+    return path
 ROBOT_OPTIONS = ["--maxassignlength", "0", "--loglevel", "INFO", "--console", "dotted", "--report", "NONE"]
 
 
@@ -142,8 +162,7 @@ def run_robot(robot: str, config_override: Path | None = None, output_root: Path
     started = datetime.now(timezone.utc)
     outdir = (output_root or project.root / "output").resolve() / city / process / started.strftime("%Y%m%d-%H%M%S")
     outdir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "RATHAUS_HOME": str(home), "RATHAUS_PROJECT": str(project.root),
-           "RATHAUS_RUN_DIR": str(outdir)}
+    env = {**os.environ, "RATHAUS_HOME": str(home), "RATHAUS_PROJECT": str(project.root), RUN_DIR_ENV: str(outdir)}
     env["RATHAUS_WORKITEMS_DB"] = str(state / "workitems.sqlite")
     queue = f"{city}/{process}"
     steps = config["prozess"]["steps"]

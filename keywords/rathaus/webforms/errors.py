@@ -36,7 +36,7 @@ class SiteUnreachableError(WebFormsError):
 
     def __init__(self, url: str) -> None:
         super().__init__(
-            f"Der Fachverfahren-Server unter '{url}' ist nicht erreichbar. "
+            f"Der Server der Webanwendung unter '{url}' ist nicht erreichbar. "
             "Bitte prüfen Sie, ob er läuft, und starten Sie den Lauf erneut."
         )
         self.url = url
