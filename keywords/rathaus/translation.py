@@ -13,6 +13,7 @@ File format (pythonlibcore's)::
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from functools import cache
 from pathlib import Path
@@ -51,14 +52,27 @@ def translation_file(folder: Path, language: str) -> Path:
 
 
 def library_translation_file(library: str, language: str = "de") -> Path | None:
-    """The translation file of a rathaus library given by its import name (``rathaus.Mail``), if it has one.
+    """The translation file of a keyword library given by its import name, if it has one.
 
-    Libraries outside the ``rathaus`` package (process libraries) have none.
+    ``rathaus.Mail`` -> ``keywords/rathaus/mail/translation_de.json``; a process library such as
+    ``gewerbeanzeige.keywords.Gewerbeanzeige`` -> ``translation_de.json`` beside its module.
     """
     package, _, name = library.partition(".")
-    if package != "rathaus" or not name or "." in name:
+    if package == "rathaus":
+        if not name or "." in name:
+            return None
+        path = translation_file(Path(__file__).parent / name.lower(), language)
+        return path if path.is_file() else None
+    module_name = library.rpartition(".")[0]
+    if not module_name:
         return None
-    path = translation_file(Path(__file__).parent / name.lower(), language)
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    path = translation_file(Path(spec.origin).parent, language)
     return path if path.is_file() else None
 
 

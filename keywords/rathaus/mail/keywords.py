@@ -461,7 +461,9 @@ class SendingKeywords(MailComponent):
         if save_copy_to:
             self._append(message.as_bytes(), save_copy_to, ["\\Seen"], create_folder=True)
         message_id = str(message["Message-ID"])
-        logger.info(f"Mail {message_id} an {', '.join(recipients)} versendet.")
+        # recipients are often citizens: the log names how many, never who
+        count = len(recipients) + len(copies) + len(as_list(bcc))
+        logger.info(f"Mail {message_id} an {count} Empfänger versendet.")
         return message_id
 
     @keyword

@@ -11,6 +11,7 @@ from typing import Any
 
 from rathaus.errors import RathausError
 from rathaus.process.config import (
+    SCHEMA_FOLDER,
     ConfigError,
     known_cities,
     known_processes,
@@ -130,7 +131,7 @@ def check_processes(project: Project) -> list[Finding]:
 def check_cities(project: Project) -> list[Finding]:
     """Every city's master data (``stadt.yaml`` and topic files) matches its schema."""
     findings = []
-    for city in sorted(p.name for p in project.cities.iterdir() if p.is_dir() and p.name != "schemas"):
+    for city in sorted(p.name for p in project.cities.iterdir() if p.is_dir() and p.name != SCHEMA_FOLDER):
         try:
             load_city(project, city)
         except RathausError as error:

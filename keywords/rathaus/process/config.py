@@ -123,15 +123,19 @@ def known_processes(project: Project) -> list[str]:
     return sorted(p.parent.name for p in project.processes.glob("*/process.yaml"))
 
 
+#: folder beside the cities' folders that holds the schemas of their master data files
+SCHEMA_FOLDER = "schemas"
+
+
 def city_schema(project: Project, topic: str) -> dict[str, Any] | None:
     """The JSON Schema of one master data file (``resources/cities/schemas/<topic>.yaml``), if there is one."""
-    path = project.cities / "schemas" / f"{topic}.yaml"
+    path = project.cities / SCHEMA_FOLDER / f"{topic}.yaml"
     return read_yaml(path) if path.is_file() else None
 
 
 def known_cities(project: Project) -> list[str]:
     """Keys of all cities with master data (``resources/cities/<city>/stadt.yaml``)."""
-    return sorted(p.parent.name for p in project.cities.glob("*/stadt.yaml"))
+    return sorted(p.parent.name for p in project.cities.glob("*/stadt.yaml") if p.parent.name != SCHEMA_FOLDER)
 
 
 def load_city(project: Project, city: str) -> dict[str, Any]:

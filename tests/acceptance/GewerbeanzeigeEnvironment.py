@@ -1,0 +1,252 @@
+"""Real systems around a city's trade-notice robot: Dovecot, an SMTP server and the sandbox Gewerberegister.
+
+The robot runs exactly as a city runs it: through ``rathaus run <city>/gewerbeanzeige``. Before the first
+run the register database gets the existing businesses (Bestand) the sample Ummeldung and Abmeldungen refer
+to; afterwards its JSON API (the sandbox started once more on the same database) shows what the robot did.
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import yaml
+from robot.api import logger
+from robot.api.deco import keyword, library
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "processes")]
+
+from support.dovecot import Dovecot  # noqa: E402
+
+MAILBOX_USER = "gewerbe"
+MAIL_PASSWORD_VARIABLE = "ACCEPTANCE_GEWERBE_POSTFACH_PASSWORT"
+
+
+@library(scope="SUITE", auto_keywords=False)
+class GewerbeanzeigeEnvironment:
+    """Starts Dovecot and an SMTP server, delivers sample notices, runs the robot, reads mails and the register."""
+
+    def __init__(self, city: str = "offenbach") -> None:
+        self.city = city
+        self.robot = f"{city}/gewerbeanzeige"
+        self.dovecot: Dovecot | None = None
+        self.smtp: Any = None
+        self.sandboxes: list[Any] = []
+        self.home = Path(tempfile.mkdtemp(prefix="rathaus-gewerbe-acceptance-"))
+        self.samples: list[Path] = []
+        self.last_output = ""
+        self.today = date.today()
+
+    @property
+    def register_database(self) -> Path:
+        """The database of the sandbox register that ``rathaus run`` starts for the robot."""
+        return self.home / self.city / "gewerbeanzeige" / "gewerberegister.sqlite"
+
+    @keyword
+    def start_mail_servers(self) -> None:
+        """Starts Dovecot (IMAP with STARTTLS) with the user ``gewerbe`` and an SMTP server."""
+        from support.smtp import SmtpServer
+
+        self.dovecot = Dovecot(users={MAILBOX_USER: "Gewerbe-Passwort-4711"}).start()
+        self.smtp = SmtpServer().start()
+
+    @keyword
+    def stop_everything(self) -> None:
+        """Stops the servers and removes the temporary folders."""
+        for sandbox in self.sandboxes:
+            sandbox.stop()
+        if self.smtp:
+            self.smtp.stop()
+        if self.dovecot:
+            self.dovecot.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    @keyword
+    def deliver_sample_notices(self) -> int:
+        """Generates the process's sample notices, delivers them into the inbox and writes the Bestand into
+        the register database; returns the number of mails."""
+        from gewerbeanzeige.samples.generate import generate, seed_register
+
+        self.samples = generate(self.home / "beispiele", self.city, today=self.today)
+        for path in self.samples:
+            self.dovecot.deliver(MAILBOX_USER, "INBOX", path.read_bytes())
+        seed_register(self.register_database, self.city, today=self.today)
+        return len(self.samples)
+
+    @keyword
+    def deliver_samples_again(self) -> None:
+        """Delivers the same sample mails (same Message-IDs) into the inbox once more."""
+        for path in self.samples:
+            self.dovecot.deliver(MAILBOX_USER, "INBOX", path.read_bytes())
+
+    @keyword
+    def forget_work_item_queue(self) -> None:
+        """Deletes the robot's local work item queue, as if its machine had been replaced."""
+        for path in (self.home / self.robot).glob("workitems.sqlite*"):
+            path.unlink()
+
+    @keyword
+    def start_separate_register(self, password: str) -> str:
+        """Starts a sandbox register of its own with the robot's user and ``password``; returns its URL."""
+        from rathaus_sandbox.server import spawn_sandbox
+
+        sandbox = spawn_sandbox(app="gewerberegister", database=self.home / "separat.sqlite",
+                                users={f"robot.{self.city}": password})
+        self.sandboxes.append(sandbox)
+        return sandbox.url
+
+    @keyword
+    def run_city_robot(self, expected_rc: int = 0, **overrides: Any) -> str:
+        """Runs ``rathaus run <city>/gewerbeanzeige`` against the test mail servers; returns its console output.
+
+        Keyword arguments override config keys given as ``section__key=value``; ``env__NAME=value`` sets
+        an environment variable of the run.
+        """
+        config: dict[str, Any] = {
+            "postfach": {"url": self.dovecot.url(MAILBOX_USER, tls="starttls"),
+                         "passwort_variable": MAIL_PASSWORD_VARIABLE, "ca_datei": str(self.dovecot.cert_file)},
+            "versand": {"smtp": self.smtp.url},
+        }
+        env = {**os.environ, "RATHAUS_HOME": str(self.home), MAIL_PASSWORD_VARIABLE: self.dovecot.users[MAILBOX_USER]}
+        for name, value in overrides.items():
+            section, _, key = name.partition("__")
+            if section == "env":
+                env[key] = value
+            else:
+                config.setdefault(section, {})[key] = value
+        override = self.home / "override.yaml"
+        override.write_text(yaml.safe_dump(config), encoding="utf-8")
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "rathaus"), "run", self.robot, "--config", str(override),
+             "--output", str(self.home / "output")],
+            capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=False,
+        )
+        self.last_output = result.stdout + result.stderr
+        logger.info(self.last_output)
+        if result.returncode != int(expected_rc):
+            raise AssertionError(f"rathaus run exited {result.returncode}, expected {expected_rc}:\n{self.last_output}")
+        return self.last_output
+
+    @keyword
+    def output_xml_of_last_run(self) -> str:
+        """The text of the merged ``output.xml`` of the last run (beside the printed ``log.html``)."""
+        for line in self.last_output.splitlines():
+            if line.startswith("Protokoll: "):
+                log = Path(line.removeprefix("Protokoll: ").strip())
+                if not log.is_absolute() or not log.is_file():
+                    raise AssertionError(f"Log '{log}' is not an existing absolute path.")
+                return (log.parent / "output.xml").read_text(encoding="utf-8")
+        raise AssertionError("The run printed no 'Protokoll:' line.")
+
+    @keyword
+    def folder_count(self, folder: str) -> int:
+        """Number of mails in a folder of the ``gewerbe`` mailbox (0 for a folder that does not exist)."""
+        return self.dovecot.count(MAILBOX_USER, folder) if folder in self.dovecot.folders(MAILBOX_USER) else 0
+
+    @keyword
+    def register_entries(self) -> list[dict[str, Any]]:
+        """Every entry of the robot's register with its Vorgänge, read through the sandbox's JSON API."""
+        from rathaus_sandbox.server import spawn_sandbox
+
+        with spawn_sandbox(app="gewerberegister", database=self.register_database,
+                           users={"pruefung": "Pruefung-123"}) as sandbox:
+            request = urllib.request.Request(sandbox.url + "api/betriebe")
+            request.add_header("Authorization", "Basic " + base64.b64encode(b"pruefung:Pruefung-123").decode())
+            with urllib.request.urlopen(request, timeout=10) as response:
+                data = json.loads(response.read().decode("utf-8"))
+        return data["betriebe"]
+
+    def _messages(self) -> list[EmailMessage]:
+        return [email.message_from_bytes(raw, policy=email.policy.default) for raw in self.smtp.messages]
+
+    @keyword
+    def sent_mails(self) -> list[dict[str, Any]]:
+        """The mails the SMTP server received: to, subject, in_reply_to, text, attachment names."""
+        mails = []
+        for msg in self._messages():
+            body = msg.get_body(("plain",))
+            mails.append({
+                "to": str(msg["To"]),
+                "subject": str(msg["Subject"]),
+                "in_reply_to": "".join(str(msg["In-Reply-To"] or "").split()),
+                "text": body.get_content() if body else "",
+                "attachments": [part.get_filename() for part in msg.iter_attachments()],
+            })
+        return mails
+
+    @keyword
+    def notification_recipients(self, registernummer: str) -> list[str]:
+        """Addresses of the notifications (not replies) whose subject names ``registernummer``."""
+        return sorted(m["to"] for m in self.sent_mails() if not m["in_reply_to"] and registernummer in m["subject"])
+
+    @keyword
+    def notification_to(self, body: str, registernummer: str) -> dict[str, Any]:
+        """The one notification to the body ``body`` (key in ``gewerbe.yaml``) about ``registernummer``."""
+        address = self.body_address(body)
+        matches = [m for m in self.sent_mails() if m["to"] == address and registernummer in m["subject"]]
+        if len(matches) != 1:
+            raise AssertionError(f"{len(matches)} notifications to {address} about {registernummer}, expected one.")
+        return matches[0]
+
+    @keyword
+    def receipt_to(self, message_id: str) -> dict[str, Any]:
+        """The one reply to ``message_id``, with the text of its attached receipt (PDF or Word) as ``letter``."""
+        matches = [m for m in self._messages() if "".join(str(m["In-Reply-To"] or "").split()) == message_id]
+        if len(matches) != 1:
+            raise AssertionError(f"{len(matches)} replies to {message_id}, expected one.")
+        msg = matches[0]
+        attachment = next(msg.iter_attachments())
+        target = self.home / "empfang" / attachment.get_filename()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(attachment.get_content())
+        if target.suffix == ".pdf":
+            from rathaus.pdf.reader import read_text
+
+            letter = "\n".join(read_text(target).values())
+        else:
+            from rathaus import Documents
+
+            letter = Documents().get_letter_text(target)
+        # the letter's text with line breaks as blanks: a name may wrap at the end of a line
+        return {"to": str(msg["To"]), "subject": str(msg["Subject"]), "file": target.name,
+                "letter": " ".join(letter.split())}
+
+    @keyword
+    def sample_message_id(self, key: str) -> str:
+        """The Message-ID of the sample mail whose file name contains ``key``."""
+        for path in self.samples:
+            if key in path.name:
+                return "".join(str(email.message_from_bytes(path.read_bytes())["Message-ID"]).split())
+        raise AssertionError(f"No sample named '{key}'.")
+
+    @keyword
+    def personal_data_of_samples(self) -> list[str]:
+        """Names, birth dates and home streets of the sample owners: none of them may appear in a log."""
+        from gewerbeanzeige.samples.generate import samples
+
+        found: set[str] = set()
+        for sample in samples(self.city, today=self.today):
+            for key in ("inhaber.name", "inhaber.vorname", "inhaber.geburtsdatum", "inhaber.strasse"):
+                value = sample.values.get(key)
+                if value:
+                    found.add(str(value))
+        return sorted(found)
+
+    @keyword
+    def body_address(self, key: str) -> str:
+        """The mail address of a body (``ihk``, ``hwk``, ...) in the city's ``gewerbe.yaml``."""
+        data = yaml.safe_load((ROOT / "resources" / "cities" / self.city / "gewerbe.yaml").read_text(encoding="utf-8"))
+        return data["empfaenger"][key]["email"]

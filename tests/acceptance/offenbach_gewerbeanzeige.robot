@@ -1,0 +1,171 @@
+*** Settings ***
+Documentation       The Offenbach robot for trade notices (GewA1, GewA2, GewA3), end to end on real parts:
+...                 Dovecot over IMAP with STARTTLS, an SMTP server, the sandbox Gewerberegister in Chromium,
+...                 real PDF forms and Word receipts converted to PDF. The robot, written with German
+...                 keywords, runs through ``rathaus run`` as a city runs it.
+Library             Collections
+Library             String
+Library             GewerbeanzeigeEnvironment.py    city=offenbach
+Suite Setup         Prepare Mailbox With Sample Notices
+Suite Teardown      Stop Everything
+
+
+*** Test Cases ***
+The Robot Enters Good Notices And Hands Bad Ones To A Clerk
+    ${output}=    Run City Robot
+    VAR    ${FIRST_OUTPUT}    ${output}    scope=SUITE
+    Should Contain    ${output}    Verarbeitet: 11
+    Should Contain    ${output}    Anmeldungen eingetragen: 3
+    Should Contain    ${output}    Ummeldungen eingetragen: 1
+    Should Contain    ${output}    Abmeldungen eingetragen: 1
+    Should Contain    ${output}    Bereits im Gewerberegister (nicht erneut eingetragen): 1
+    Should Contain    ${output}    An die Sachbearbeitung übergeben: 5
+    Should Contain    ${output}    Fehlgeschlagen: 0
+    Should Contain    ${output}    Empfangsbescheinigungen versandt: 5
+    Should Contain    ${output}    Mitteilungen an beteiligte Stellen versandt: 27
+    Mailbox Folders Should Hold    INBOX=0    Erledigt=6    Pruefung=5    Gesendet=32
+
+Clerk Messages Name The Case And What Is Wrong
+    ${output}=    Get Variable Value    ${FIRST_OUTPUT}    ${EMPTY}
+    Clerk Message Should Say    ${output}    pflichtangaben-fehlen    PFLICHTANGABEN_FEHLEN    Geburtsdatum fehlt
+    Clerk Message Should Say    ${output}    ummeldung-unbekannt    BETRIEB_UNBEKANNT    keinen Betrieb
+    Clerk Message Should Say    ${output}    abmeldung-vor-beginn    ENDE_VOR_BEGINN    vor dem im Gewerberegister
+    Clerk Message Should Say    ${output}    kein-formular    KEIN_GEWERBEFORMULAR    Keine der PDF-Dateien ist ein Formular GewA1
+    Clerk Message Should Say    ${output}    ohne-anhang    KEIN_ANHANG    keine PDF-Datei
+
+The Register Holds Each Business Once With Its History
+    ${entries}=    Register Entries
+    Length Should Be    ${entries}    6
+    ${feinkost}=    Entry Named    ${entries}    Feinkost am Markt Ayşe Öztürk
+    Should Be Equal    ${feinkost}[inhaber_vorname]    Ayşe
+    ${anmeldung}=    Sample Message ID    anmeldung-handel
+    Should Be Equal    ${feinkost}[vorgaenge][0][eingang_referenz]    ${anmeldung}
+    ${moved}=    Entry Named    ${entries}    Getränkehandel Großmann
+    Should Be Equal    ${moved}[vorgaenge][-1][art]    Ummeldung
+    Should Contain    ${moved}[vorgaenge][-1][beschreibung]    Verlegung der Betriebsstätte
+    ${closed}=    Entry Named    ${entries}    Blumen Weiß
+    Should Be Equal    ${closed}[status]    abgemeldet
+    ${too_early}=    Entry Named    ${entries}    Nähstube Kowalczyk
+    Should Be Equal    ${too_early}[status]    angemeldet
+    Length Should Be    ${too_early}[vorgaenge]    1
+
+Each Entered Notice Gets A Receipt As PDF
+    ${mails}=    Sent Mails
+    ${receipts}=    Evaluate    [m for m in $mails if m['in_reply_to']]
+    Length Should Be    ${receipts}    5
+    ${id}=    Sample Message ID    anmeldung-handwerk
+    ${receipt}=    Receipt To    ${id}
+    Should Be Equal    ${receipt}[to]    buero@elektro-gmbh.example
+    Should Start With    ${receipt}[subject]    Empfangsbescheinigung zu Ihrer Gewerbe-Anmeldung (GewA 1)
+    Should Match Regexp    ${receipt}[file]    ^GEW-\\d{4}-\\d{5}-GewA1-empfangsbescheinigung\\.pdf$
+    Should Contain    ${receipt}[letter]    Empfangsbescheinigung nach § 15 Abs. 1 Gewerbeordnung
+    Should Contain    ${receipt}[letter]    Elektrotechnik Schäfer GmbH
+    Should Contain    ${receipt}[letter]    Handwerkskammer Frankfurt-Rhein-Main
+    Should Contain    ${receipt}[letter]    Stadt Offenbach am Main
+    ${duplicate}=    Sample Message ID    anmeldung-doppelt
+    Run Keyword And Expect Error    0 replies to*    Receipt To    ${duplicate}
+
+Crafts Are Notified To The Handwerkskammer And Other Businesses To The IHK
+    ${ihk}=    Body Address    ihk
+    ${hwk}=    Body Address    hwk
+    ${entries}=    Register Entries
+    ${craft}=    Entry Named    ${entries}    Elektrotechnik Schäfer GmbH
+    ${to}=    Notification Recipients    ${craft}[registernummer]
+    Should Contain    ${to}    ${hwk}
+    Should Not Contain    ${to}    ${ihk}
+    Length Should Be    ${to}    6
+    ${trade}=    Entry Named    ${entries}    Feinkost am Markt Ayşe Öztürk
+    ${to}=    Notification Recipients    ${trade}[registernummer]
+    Should Contain    ${to}    ${ihk}
+    Should Not Contain    ${to}    ${hwk}
+    ${side}=    Entry Named    ${entries}    IT-Beratung Nguyễn
+    ${to}=    Notification Recipients    ${side}[registernummer]
+    ${finanzamt}=    Body Address    finanzamt
+    ${statistik}=    Body Address    statistik
+    ${expected}=    Evaluate    sorted([$ihk, $finanzamt, $statistik])
+    Lists Should Be Equal    ${to}    ${expected}
+
+The Statistics Office Gets No Names
+    ${entries}=    Register Entries
+    ${trade}=    Entry Named    ${entries}    Feinkost am Markt Ayşe Öztürk
+    ${statistik}=    Notification To    statistik    ${trade}[registernummer]
+    Should Not Contain    ${statistik}[text]    Öztürk,
+    Should Not Contain    ${statistik}[text]    ${trade}[inhaber_geburtsdatum]
+    Should Contain    ${statistik}[text]    Staatsangehörigkeit: türkisch
+    Length Should Be    ${statistik}[attachments]    1
+
+Personal Data Stays Out Of The Log
+    ${xml}=    Output XML Of Last Run
+    ${personal}=    Personal Data Of Samples
+    FOR    ${value}    IN    @{personal}
+        Should Not Contain    ${xml}    ${value}    msg=Personal data '${value}' is in output.xml.
+    END
+
+A Second Run On The Same Mails Enters Nothing Twice
+    ${before}=    Sent Mails
+    Deliver Samples Again
+    ${output}=    Run City Robot
+    Should Contain    ${output}    Verarbeitet: 0
+    ${entries}=    Register Entries
+    Length Should Be    ${entries}    6
+    ${after}=    Sent Mails
+    Length Should Be    ${after}    ${{ len($before) }}
+
+A Lost Work Item Queue Still Enters Nothing Twice
+    [Documentation]    The register's own search finds the notices that a lost queue forgot; the copies of
+    ...    mails that were done before get no second receipt and no second notification.
+    ${before}=    Sent Mails
+    Forget Work Item Queue
+    ${output}=    Run City Robot
+    Should Contain    ${output}    Anmeldungen eingetragen: 0
+    Should Contain    ${output}    Bereits im Gewerberegister (nicht erneut eingetragen): 6
+    Should Contain    ${output}    An die Sachbearbeitung übergeben: 5
+    ${entries}=    Register Entries
+    Length Should Be    ${entries}    6
+    ${history}=    Evaluate    sum(len(e['vorgaenge']) for e in $entries)
+    Should Be Equal As Integers    ${history}    8
+    ${after}=    Sent Mails
+    Length Should Be    ${after}    ${{ len($before) }}
+
+A Wrong Register Password Stops The Run And Loses No Mail
+    Forget Work Item Queue
+    Deliver Samples Again
+    ${before}=    Folder Count    INBOX
+    ${url}=    Start Separate Register    richtiges-Passwort
+    ${output}=    Run City Robot    expected_rc=1    gewerberegister__url=${url}
+    ...    env__OFFENBACH_GEWERBEREGISTER_PASSWORT=falsches-Passwort
+    Should Contain    ${output}    Anmeldung am Gewerberegister
+    Should Contain    ${output}    OFFENBACH_GEWERBEREGISTER_PASSWORT
+    Should Not Contain    ${output}    falsches-Passwort
+    ${after}=    Folder Count    INBOX
+    Should Be Equal    ${before}    ${after}
+
+
+*** Keywords ***
+Prepare Mailbox With Sample Notices
+    Start Mail Servers
+    ${count}=    Deliver Sample Notices
+    Should Be Equal As Integers    ${count}    11
+
+Mailbox Folders Should Hold
+    [Arguments]    &{expected}
+    FOR    ${folder}    ${count}    IN    &{expected}
+        ${actual}=    Folder Count    ${folder}
+        Should Be Equal As Integers    ${actual}    ${count}    msg=Folder ${folder}: ${actual} mails, expected ${count}
+    END
+
+Clerk Message Should Say
+    [Arguments]    ${output}    ${sample}    ${code}    ${text}
+    ${id}=    Sample Message ID    ${sample}
+    ${line}=    Get Lines Containing String    ${output}    [${code}] Gewerbeanzeige ${id}
+    Should Not Be Empty    ${line}    msg=No clerk message [${code}] for ${id}.
+    Should Contain    ${line}    ${text}
+
+Entry Named
+    [Arguments]    ${entries}    ${name}
+    VAR    @{matches}
+    FOR    ${entry}    IN    @{entries}
+        IF    $entry['betrieb_name'] == $name    Append To List    ${matches}    ${entry}
+    END
+    Length Should Be    ${matches}    1    msg=Expected one register entry '${name}'.
+    RETURN    ${matches}[0]
