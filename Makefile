@@ -8,10 +8,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	rm -rf var/demo
-	RATHAUS_HOME=$(CURDIR)/var/demo $(VENV)/python processes/unterhaltsvorschuss/samples/generate.py \
-		--out var/demo/beispiele --maildir var/demo/giessen/uvg
-	RATHAUS_HOME=$(CURDIR)/var/demo $(VENV)/rathaus run giessen/unterhaltsvorschuss
+	bash scripts/demo.sh
 
 test: setup lint unit acceptance
 
