@@ -152,3 +152,32 @@ def test_packaging_an_unknown_robot_names_the_known_ones(capsys):
     assert main(["package", "fulda/hundesteuer"]) == 1
     err = capsys.readouterr().err
     assert "Robot 'fulda/hundesteuer' gibt es nicht" in err and "fulda/unterhaltsvorschuss" in err
+
+
+def test_a_city_robot_pointing_at_another_citys_data_is_reported(project_copy):
+    config = project_copy.robots / "wetzlar" / "e-rechnung" / "config.yaml"
+    text = config.read_text(encoding="utf-8")
+    text = text.replace("url: maildir:wetzlar/rechnung", "url: maildir:fulda/rechnung")
+    config.write_text(text.replace("ordner: wetzlar/e-rechnung/archiv", "ordner: fulda/e-rechnung/archiv"),
+                      encoding="utf-8")
+    _, findings = check_all(project_copy)
+    messages = [f.message for f in findings if f.path == config]
+    assert any("'postfach.url' zeigt mit 'maildir:fulda/rechnung' auf Daten der Stadt 'fulda'" in m
+               and "unter 'wetzlar/'" in m for m in messages)
+    assert any("'archiv.ordner'" in m and "'fulda/e-rechnung/archiv'" in m for m in messages)
+
+
+def test_a_broken_pattern_or_leitweg_id_in_master_data_is_reported_once(project_copy):
+    rules = project_copy.cities / "limburg" / "posteingang.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace(
+        'betreff_muster: "\\\\bGewerbe(an|um|ab)meldung\\\\b"', 'betreff_muster: "(Gewerbe"'), encoding="utf-8")
+    offices = project_copy.cities / "wetzlar" / "leitweg.yaml"
+    offices.write_text(offices.read_text(encoding="utf-8").replace('"06532023-10-69"', '"06532023-10-68"'),
+                       encoding="utf-8")
+    _, findings = check_all(project_copy)
+    texts = [f.text(project_copy.root) for f in findings]
+    pattern = [t for t in texts if "'(Gewerbe'" in t]
+    assert len(pattern) == 1 and "erwartet: ein gültiger regulärer Ausdruck" in pattern[0]
+    assert "resources/cities/limburg/posteingang.yaml" in pattern[0]
+    leitweg = [t for t in texts if "'06532023-10-68'" in t]
+    assert len(leitweg) == 1 and "gültige Leitweg-ID mit richtiger Prüfziffer" in leitweg[0]

@@ -65,9 +65,15 @@ def test_malformed_yaml_names_the_line(tmp_path):
 
 def test_keyword_resolves_maildir_under_rathaus_home(monkeypatch, tmp_path):
     monkeypatch.setenv("RATHAUS_HOME", str(tmp_path))
-    monkeypatch.delenv("RATHAUS_CONFIG_OVERRIDE", raising=False)
+    monkeypatch.setenv("RATHAUS_CONFIG_OVERRIDE", str(_config_with(tmp_path, "fachverfahren:\n  url: http://fv.test/\n")))
     config = Process().run_keyword("load_robot_configuration", [GIESSEN], {})
     assert config.postfach.url == f"maildir:{tmp_path / 'giessen' / 'uvg'}"
+
+
+def test_the_keyword_refuses_a_sandbox_nobody_starts(monkeypatch):
+    monkeypatch.delenv("RATHAUS_CONFIG_OVERRIDE", raising=False)
+    with pytest.raises(ConfigError, match=r"'fachverfahren.url' ist 'sandbox'; die Sandbox startet nur `rathaus run`"):
+        Process().run_keyword("load_robot_configuration", [GIESSEN], {})
 
 
 def test_secret_from_environment_never_shows_its_value(monkeypatch):

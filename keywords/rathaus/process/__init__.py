@@ -48,7 +48,9 @@ class _Keywords:
         | ``config`` | Path of the robot's ``config.yaml``. |
 
         A missing key, an unknown key or a wrong value fails with a message that names the file, the
-        key and the allowed values.
+        key and the allowed values. A target system configured as ``url: sandbox`` is started by
+        ``rathaus run`` only; a robot started another way (rcc, ``robot``) fails here with a hint to set
+        the system's real address, before any case is touched.
 
         Example:
         | ${config}=    Load Robot Configuration    ${CURDIR}/config.yaml
@@ -58,6 +60,13 @@ class _Keywords:
         """
         project = Project.locate(Path(config).parent)
         loaded = load_robot_config(Path(config), override_files(), project)
+        for section in loaded["prozess"].get("sandboxes") or {}:
+            if (loaded.get(section) or {}).get("url") == "sandbox":
+                raise ConfigError(
+                    f"{config}: Schlüssel '{section}.url' ist 'sandbox'; die Sandbox startet nur `rathaus run`. "
+                    f"Bitte die Adresse des Systems eintragen, z. B. url: 'stadt:<system>' aus den Stammdaten "
+                    f"(Umgebungsvariable RATHAUS_CONFIG_OVERRIDE mit einer Datei, die den Schlüssel überschreibt)."
+                )
         return DotDict(_resolve_local_urls(loaded, project.home))
 
     @keyword

@@ -155,6 +155,7 @@ def check_robot(project: Project, folder: Path) -> list[Finding]:
     if config["process"] != process:
         findings.append(Finding(config_file, (
             f"Schlüssel 'process' hat den Wert {config['process']!r}; erlaubt ist nur {process!r} (der Ordnername).")))
+    findings += _foreign_paths(config, city, known_cities(project), config_file)
     tasks = folder / "tasks.robot"
     if not tasks.is_file():
         return [*findings, Finding(tasks, "tasks.robot fehlt: Bitte die dünne Aufgabendatei des Prozesses anlegen.")]
@@ -167,6 +168,29 @@ def check_robot(project: Project, folder: Path) -> list[Finding]:
         if not re.search(rf"^{re.escape(step['task'])}\s*$", text, re.MULTILINE):
             findings.append(Finding(tasks, (
                 f"Aufgabe '{step['task']}' fehlt; der Prozess '{process}' führt sie als Schritt.")))
+    return findings
+
+
+def _strings(value: Any, where: str = "") -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [pair for key, item in value.items() for pair in _strings(item, f"{where}.{key}" if where else key)]
+    if isinstance(value, list):
+        return [pair for index, item in enumerate(value) for pair in _strings(item, f"{where}.{index}")]
+    return [(where, value)] if isinstance(value, str) else []
+
+
+def _foreign_paths(config: dict[str, Any], city: str, cities: list[str], path: Path) -> list[Finding]:
+    """Local data (Maildirs, folders under RATHAUS_HOME) of a city robot must lie under ``<city>/``: a robot
+    that points at another city's folder would read or write that city's cases."""
+    own = {k: v for k, v in config.items() if k not in ("stadt_daten", "prozess")}
+    findings = []
+    for where, value in _strings(own):
+        local = value.removeprefix("maildir:")
+        first = local.split("/", 1)[0]
+        if "/" in local and first in cities and first != city:
+            findings.append(Finding(path, (
+                f"Schlüssel '{where}' zeigt mit {value!r} auf Daten der Stadt '{first}'; erlaubt sind nur lokale "
+                f"Pfade unter '{city}/'.")))
     return findings
 
 
@@ -187,7 +211,10 @@ def check_all(project: Project) -> tuple[list[str], list[Finding]]:
     robots = []
     for folder in robot_folders(project):
         robots.append(f"{folder.parent.name}/{folder.name}")
-        findings += check_robot(project, folder)
+        for finding in check_robot(project, folder):
+            # a broken master data file fails every robot of its city; say it once
+            if finding.message not in {f.message for f in findings}:
+                findings.append(finding)
     # a robot that cannot be read is reported above; robot.yaml cannot be compared before it is fixed
     with contextlib.suppress(RathausError):
         findings += check_robot_yaml(project)

@@ -83,12 +83,32 @@ def _describe(error: ValidationError, path: Path, schema: Mapping[str, Any]) -> 
     if error.validator == "pattern":
         hint = error.schema.get("description", f"Muster {error.validator_value}")
         return f"{path}: Schlüssel '{where}' hat den Wert {error.instance!r}; erwartet: {hint}"
+    if error.validator == "format":
+        expected = _FORMATS.get(error.validator_value, f"das Format {error.validator_value}")
+        return f"{path}: Schlüssel '{where}' hat den Wert {error.instance!r}; erwartet: {expected}."
     return f"{path}: Schlüssel '{where}': {error.message}"
+
+
+def _format_checker() -> FormatChecker:
+    """JSON Schema formats, plus ``leitweg-id`` (syntax and ISO 7064 check digits of a Leitweg-ID)."""
+    from rathaus.einvoice.leitweg import is_valid_leitweg_id
+
+    checker = FormatChecker()
+    checker.checks("leitweg-id")(lambda value: not isinstance(value, str) or is_valid_leitweg_id(value))
+    return checker
+
+
+#: German description of what a value of a JSON Schema format must be
+_FORMATS = {
+    "regex": "ein gültiger regulärer Ausdruck (Python-Syntax)",
+    "leitweg-id": "eine gültige Leitweg-ID mit richtiger Prüfziffer (ISO 7064 Mod 97-10)",
+    "email": "eine E-Mail-Adresse",
+}
 
 
 def validate(data: dict[str, Any], schema: Mapping[str, Any], path: Path) -> dict[str, Any]:
     """Validate ``data`` (from ``path``) against ``schema``; return it with defaults filled in."""
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = Draft202012Validator(schema, format_checker=_format_checker())
     errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     if errors:
         raise ConfigError(" ".join(_describe(error, path, schema) for error in errors[:5]))

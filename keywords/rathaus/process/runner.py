@@ -169,6 +169,7 @@ def run_robot(robot: str, config_override: Path | None = None, output_root: Path
     runtime: dict[str, Any] = {}
     outputs: list[Path] = []
     codes: list[int] = []
+    causes: list[str] = []
 
     with ExitStack() as stack:
         _ensure_maildirs(config, home)
@@ -185,15 +186,32 @@ def run_robot(robot: str, config_override: Path | None = None, output_root: Path
             step_dir = outdir / f"schritt-{number}"
             codes.append(_robot(tasks, step["task"], step_dir, step_env, project))
             outputs.append(step_dir / "output.xml")
+            if codes[-1] != 0:
+                causes.extend(f"Ursache in '{step['task']}': {text}" for text in _failure_messages(outputs[-1]))
 
     log = _merge_logs(outputs, outdir, robot)
     ok = all(code == 0 for code in codes)
     print()
     print(f"Lauf {robot} {'beendet' if ok else 'mit Fehlern beendet'}.")
-    for line in _summary_lines(config["prozess"], state / "workitems.sqlite", queue, started, outdir):
+    for line in [*causes, *_summary_lines(config["prozess"], state / "workitems.sqlite", queue, started, outdir)]:
         print(f"  {line}")
     print(f"Protokoll: {log}")
     return 0 if ok else 1
+
+
+def _failure_messages(output: Path, limit: int = 3) -> list[str]:
+    """The failure messages of a step's suite setup and tasks (German, from the robot's own errors)."""
+    if not output.is_file():
+        return ["Der Schritt hat kein Protokoll geschrieben (abgebrochen?)."]
+    from robot.api import ExecutionResult
+
+    suite = ExecutionResult(str(output)).suite
+    if suite.setup and suite.setup.failed:
+        messages = [suite.setup.message]  # the tasks then only say that the setup failed
+    else:
+        messages = [test.message for test in suite.all_tests if test.failed and test.message]
+    unique = list(dict.fromkeys(m.splitlines()[0] for m in messages if m))
+    return unique[:limit]
 
 
 def _summary_lines(process: dict[str, Any], database: Path, queue: str, started: datetime, outdir: Path) -> list[str]:
