@@ -55,6 +55,13 @@ TERMS = {
     "line_total": ("cac:LegalMonetaryTotal/cbc:LineExtensionAmount", f"{_SUMS}/ram:LineTotalAmount"),
     "net_total": ("cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount", f"{_SUMS}/ram:TaxBasisTotalAmount"),
     "tax_total": ("cac:TaxTotal/cbc:TaxAmount", f"{_SUMS}/ram:TaxTotalAmount"),
+    "tax_currency": ("cbc:TaxCurrencyCode", f"{_TX}/ram:ApplicableHeaderTradeSettlement/ram:TaxCurrencyCode"),
+    "tax_total_in_eur": (
+        "cac:TaxTotal/cbc:TaxAmount[@currencyID = 'EUR']", f"{_SUMS}/ram:TaxTotalAmount[@currencyID = 'EUR']"
+    ),
+    "tax_total_in_gbp": (
+        "cac:TaxTotal[cbc:TaxAmount/@currencyID = 'GBP']", f"{_SUMS}/ram:TaxTotalAmount[@currencyID = 'GBP']"
+    ),
     "gross_total": ("cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount", f"{_SUMS}/ram:GrandTotalAmount"),
     "payable_amount": ("cac:LegalMonetaryTotal/cbc:PayableAmount", f"{_SUMS}/ram:DuePayableAmount"),
     "category_tax": (
@@ -100,8 +107,10 @@ def changed(
     add: dict[str, str] | None = None,
     remove: tuple[str, ...] = (),
     set_text: dict[str, str] | None = None,
+    currency_ids: dict[str, str] | None = None,
 ) -> Path:
-    """A copy of a corpus invoice with amounts raised or texts replaced (first match) or elements removed (all)."""
+    """A copy of a corpus invoice with amounts raised, texts or currencyIDs replaced (first match) or elements
+    removed (all)."""
     root = etree.fromstring(corpus_file(case, syntax).read_bytes())
     column = SYNTAXES.index(syntax)
 
@@ -119,6 +128,8 @@ def changed(
             node.getparent().set(node.attrname, text)
         else:
             node.text = text
+    for term, currency in (currency_ids or {}).items():
+        first(term).set("currencyID", currency)
     for term in remove:
         for node in root.xpath(TERMS[term][column], namespaces=NS):
             if isinstance(node, str):
@@ -288,7 +299,122 @@ def test_german_amounts_group_thousands():
 
 def test_every_reported_rule_is_documented():
     assert {"BR-02", "BR-DE-15", "BR-CO-10", "BR-CO-13", "BR-CO-14", "BR-CO-15", "BR-CO-16"} <= set(RULES)
-    assert all(rule.startswith("BR-") for rule in RULES)
+    # EN 16931 / XRechnung ids, and ours where no published rule exists
+    assert all(rule.startswith(("BR-", "RATHAUS-")) for rule in RULES)
+    assert {"BR-CL-04", "BR-CL-05", "BR-53", "RATHAUS-CURRENCY"} <= set(RULES)
+
+
+# --------------------------------------------------------------------------- currencies
+
+
+def in_currency(tmp_path: Path, case: str, syntax: str, old: str, new: str) -> Path:
+    """A copy of a corpus invoice whose currency ``old`` is ``new`` throughout (codes and every currencyID)."""
+    data = corpus_file(case, syntax).read_text(encoding="utf-8")
+    assert f">{old}<" in data
+    data = data.replace(f">{old}<", f">{new}<").replace(f'currencyID="{old}"', f'currencyID="{new}"')
+    target = tmp_path / f"{case}-{syntax}-{new}.xml"
+    target.write_text(data, encoding="utf-8")
+    return target
+
+
+def test_iso_4217_codes_come_from_the_installed_code_list():
+    from rathaus.einvoice.codelists import _iso4217_codes, is_iso4217_currency
+
+    assert {"EUR", "CHF", "GBP", "USD", "PLN", "JPY"} <= _iso4217_codes()
+    assert len(_iso4217_codes()) > 150
+    assert not {"XYZ", "DEM", "eur", "", "EURO"} & _iso4217_codes()
+    assert is_iso4217_currency("EUR")
+    assert not is_iso4217_currency("eur")
+
+
+@pytest.mark.parametrize("syntax", SYNTAXES)
+def test_an_invoice_in_a_currency_that_is_no_iso_4217_code_gives_br_cl_04(tmp_path, syntax):
+    path = in_currency(tmp_path, "01.01a", syntax, "EUR", "XYZ")
+    (finding,) = invoice_findings(read_invoice(path))
+    assert finding.rule == "BR-CL-04"
+    assert finding.text == "Währung (BT-5) 'XYZ' ist kein Währungscode nach ISO 4217 (z. B. EUR)."
+
+
+@pytest.mark.parametrize("syntax", SYNTAXES)
+def test_another_valid_currency_throughout_is_fine(tmp_path, syntax):
+    assert rules_of(in_currency(tmp_path, "01.01a", syntax, "EUR", "CHF")) == []
+
+
+@pytest.mark.parametrize("syntax", SYNTAXES)
+def test_only_the_document_currency_changed_to_xyz_is_rejected_for_code_and_amounts(tmp_path, syntax):
+    # the review's case: BT-5 "XYZ", the amounts still in EUR
+    path = changed(tmp_path, "01.01a", syntax, set_text={"currency": "XYZ"})
+    expected = ["BR-CL-04", "BR-CO-15"] + (["RATHAUS-CURRENCY"] if syntax == "ubl" else [])
+    assert rules_of(path) == expected  # CII states currencyID on the VAT total only
+
+
+@pytest.mark.parametrize("syntax", SYNTAXES)
+def test_a_vat_currency_that_is_no_iso_4217_code_gives_br_cl_05(tmp_path, syntax):
+    path = in_currency(tmp_path, "02.01a", syntax, "GBP", "ABC")
+    (finding,) = invoice_findings(read_invoice(path))
+    assert finding.rule == "BR-CL-05"
+    assert finding.text == "Steuerwährung (BT-6) 'ABC' ist kein Währungscode nach ISO 4217 (z. B. EUR)."
+
+
+@pytest.mark.parametrize("syntax", SYNTAXES)
+def test_a_vat_currency_without_vat_total_in_it_gives_br_53(tmp_path, syntax):
+    path = changed(tmp_path, "02.01a", syntax, remove=("tax_total_in_gbp",))
+    (finding,) = invoice_findings(read_invoice(path))
+    assert finding.rule == "BR-53"
+    assert finding.text == "Umsatzsteuer in der Steuerwährung GBP (BT-111) fehlt, obwohl BT-6 angegeben ist."
+
+
+@pytest.mark.parametrize("syntax", SYNTAXES)
+def test_a_vat_total_in_another_currency_than_the_invoice_gives_br_co_15(tmp_path, syntax):
+    # the review's second case: the sums hold, but BT-110 is stated in USD on a EUR invoice
+    path = changed(tmp_path, "01.01a", syntax, currency_ids={"tax_total": "USD"})
+    invoice = read_invoice(path)
+    assert invoice.tax_total == read_invoice(corpus_file("01.01a", syntax)).tax_total
+    (finding,) = invoice_findings(invoice)
+    assert finding.rule == "BR-CO-15"
+    assert finding.text == "Umsatzsteuer (BT-110) ist nicht in der Rechnungswährung EUR angegeben, nur in USD."
+    with pytest.raises(InvalidInvoiceError, match=r"\[BR-CO-15\] Umsatzsteuer \(BT-110\) ist nicht in der"):
+        validate_invoice(invoice)
+
+
+@pytest.mark.parametrize("syntax", SYNTAXES)
+def test_the_vat_total_only_in_the_vat_currency_gives_br_co_15(tmp_path, syntax):
+    # BT-111 in GBP is there, BT-110 in EUR is not
+    path = changed(tmp_path, "02.01a", syntax, remove=("tax_total_in_eur",))
+    invoice = read_invoice(path)
+    assert invoice.tax_total is None  # BT-111 is never taken for BT-110
+    findings = invoice_findings(invoice)
+    assert [finding.rule for finding in findings] == ["BR-CO-15", "BR-CO-14", "BR-CO-15"]
+    assert findings[0].text == "Umsatzsteuer (BT-110) ist nicht in der Rechnungswährung EUR angegeben, nur in GBP."
+
+
+@pytest.mark.parametrize("syntax", SYNTAXES)
+def test_an_amount_in_another_currency_gives_rathaus_currency(tmp_path, syntax):
+    path = changed(tmp_path, "01.01a", syntax, currency_ids={"first_line_amount": "USD"})
+    (finding,) = invoice_findings(read_invoice(path))
+    assert finding.rule == "RATHAUS-CURRENCY"
+    element = "LineExtensionAmount" if syntax == "ubl" else "LineTotalAmount"
+    assert finding.text == f"Beträge in USD statt in der Rechnungswährung EUR (BT-5): {element}."
+
+
+@pytest.mark.parametrize("syntax", SYNTAXES)
+def test_a_second_vat_total_in_a_currency_that_is_not_the_vat_currency_gives_rathaus_currency(tmp_path, syntax):
+    # without BT-6 the GBP total is neither BT-110 nor BT-111
+    path = changed(tmp_path, "02.01a", syntax, remove=("tax_currency",))
+    (finding,) = invoice_findings(read_invoice(path))
+    assert finding.rule == "RATHAUS-CURRENCY"
+    assert finding.text == (
+        "Ein Steuergesamtbetrag ist in GBP angegeben, weder in der Rechnungswährung EUR (BT-5) noch in einer "
+        "Steuerwährung (BT-6)."
+    )
+
+
+def test_the_reader_keeps_the_stated_currencies(tmp_path):
+    ubl, cii = (read_invoice(corpus_file("02.01a", syntax)) for syntax in SYNTAXES)
+    assert ubl.tax_total_currencies == cii.tax_total_currencies == ("EUR", "GBP")
+    assert {currency for _, currency in ubl.amount_currencies} == {"EUR"}
+    assert ("PayableAmount", "EUR") in ubl.amount_currencies
+    assert len(ubl.amount_currencies) == len(set(ubl.amount_currencies))
 
 
 # --------------------------------------------------------------------------- Leitweg-ID

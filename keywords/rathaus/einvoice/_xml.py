@@ -94,6 +94,21 @@ class Values:
                 return value
         return None
 
+    def currencies(self, root: Any, tax_totals: list[Any]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """The stated ``currencyID`` values: those of ``tax_totals`` (the document level VAT totals) in order,
+        and (element name, currencyID) of every other element that states one, each pair once."""
+        taxes: list[str] = []
+        amounts: dict[tuple[str, str], None] = {}
+        for element in self.nodes(root, "//*[@currencyID]"):
+            currency = " ".join(element.get("currencyID").split())
+            if not currency:
+                continue
+            if any(element is total for total in tax_totals):
+                taxes.append(currency)
+            else:
+                amounts[(etree.QName(element).localname, currency)] = None
+        return tuple(taxes), tuple(amounts)
+
     def amount(self, node: Any, path: str, term: str, **variables: Any) -> Decimal | None:
         value = self.text(node, path, **variables)
         if value is None:

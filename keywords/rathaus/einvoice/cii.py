@@ -23,19 +23,31 @@ _LINES = f"{_TX}/ram:IncludedSupplyChainTradeLineItem[not(ram:AssociatedDocument
 _CONTACT = f"{_SELLER}/ram:DefinedTradeContact"
 
 
-def _tax_total(v: Values, root: Any, currency: str | None) -> Decimal | None:
-    """BT-110 is the ``TaxTotalAmount`` in the invoice currency (BT-111 the one in the VAT currency)."""
+def _tax_total(v: Values, root: Any, currency: str | None, tax_currency: str | None) -> Decimal | None:
+    """BT-110 is the ``TaxTotalAmount`` in the invoice currency (BT-111 the one in the VAT currency).
+
+    Without one in the invoice currency, the one without ``currencyID`` is taken, else the first one that
+    is not in the VAT currency, as the UBL mapping does; the rules then report that BT-110 is not in the
+    invoice currency (BR-CO-15).
+    """
     term = "BT-110 (Umsatzsteuer)"
     if not currency:
         return v.amount(root, f"{_SUMS}/ram:TaxTotalAmount", term)
-    if v.node(root, f"{_SUMS}/ram:TaxTotalAmount[@currencyID = $c]", c=currency) is not None:
-        return v.amount(root, f"{_SUMS}/ram:TaxTotalAmount[@currencyID = $c]", term, c=currency)
-    return v.amount(root, f"{_SUMS}/ram:TaxTotalAmount[not(@currencyID)]", term)
+    for path in (
+        f"{_SUMS}/ram:TaxTotalAmount[@currencyID = $c]",
+        f"{_SUMS}/ram:TaxTotalAmount[not(@currencyID)]",
+        f"{_SUMS}/ram:TaxTotalAmount[not(@currencyID = $t)]",
+    ):
+        if v.node(root, path, c=currency, t=tax_currency or "") is not None:
+            return v.amount(root, path, term, c=currency, t=tax_currency or "")
+    return None
 
 
 def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
     v = Values(source)
     currency = v.text(root, f"{_SETTLEMENT}/ram:InvoiceCurrencyCode")
+    tax_currency = v.text(root, f"{_SETTLEMENT}/ram:TaxCurrencyCode")
+    tax_currencies, amount_currencies = v.currencies(root, v.nodes(root, f"{_SUMS}/ram:TaxTotalAmount"))
     lines = tuple(
         InvoiceLine(
             id=v.text(line, "ram:AssociatedDocumentLineDocument/ram:LineID"),
@@ -91,7 +103,7 @@ def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
         allowance_total=v.amount(root, f"{_SUMS}/ram:AllowanceTotalAmount", "BT-107 (Summe der Nachlässe)"),
         charge_total=v.amount(root, f"{_SUMS}/ram:ChargeTotalAmount", "BT-108 (Summe der Zuschläge)"),
         net_total=v.amount(root, f"{_SUMS}/ram:TaxBasisTotalAmount", "BT-109 (Nettobetrag)"),
-        tax_total=_tax_total(v, root, currency),
+        tax_total=_tax_total(v, root, currency, tax_currency),
         gross_total=v.amount(root, f"{_SUMS}/ram:GrandTotalAmount", "BT-112 (Gesamtbetrag)"),
         prepaid_amount=v.amount(root, f"{_SUMS}/ram:TotalPrepaidAmount", "BT-113 (Vorauszahlung)"),
         rounding_amount=v.amount(root, f"{_SUMS}/ram:RoundingAmount", "BT-114 (Rundungsbetrag)"),
@@ -113,6 +125,8 @@ def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
         seller_email=v.text(root, f"{_SELLER}/ram:URIUniversalCommunication/ram:URIID[@schemeID = 'EM']"),
         seller_contact_name=v.text(root, f"{_CONTACT}/ram:PersonName | {_CONTACT}/ram:DepartmentName"),
         seller_contact_email=v.text(root, f"{_CONTACT}/ram:EmailURIUniversalCommunication/ram:URIID"),
-        tax_currency=v.text(root, f"{_SETTLEMENT}/ram:TaxCurrencyCode"),
+        tax_currency=tax_currency,
+        tax_total_currencies=tax_currencies,
+        amount_currencies=amount_currencies,
         attachment=attachment,
     )

@@ -22,8 +22,9 @@ class EInvoice(DynamicCore):
     summary gives them as strings such as ``1234.50``.
 
     Validation checks the mandatory terms a receiving authority needs, among them XRechnung's buyer
-    reference / Leitweg-ID (BR-DE-15), and the arithmetic of the totals (BR-CO-10 to BR-CO-16); each
-    finding has its EN 16931 / XRechnung rule id and a German reason. It is not the full KoSIT
+    reference / Leitweg-ID (BR-DE-15), the currencies (ISO 4217 codes, amounts in the invoice currency)
+    and the arithmetic of the totals (BR-CO-10 to BR-CO-16); each finding has its EN 16931 / XRechnung
+    rule id (or ``RATHAUS-CURRENCY``, a rule of our own) and a German reason. It is not the full KoSIT
     validator (see ``docs/adr/0007-e-invoices.md``).
 
     Every failure is a business error with a German one-line message naming the file: the invoice goes

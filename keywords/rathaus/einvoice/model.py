@@ -128,6 +128,10 @@ class Invoice:
     seller_contact_name: str | None = None  # BT-41
     seller_contact_email: str | None = None  # BT-43
     tax_currency: str | None = None  # BT-6
+    #: currencyIDs of the document level VAT totals (BT-110 and, with BT-6, BT-111), as stated, in order
+    tax_total_currencies: tuple[str, ...] = ()
+    #: (element, currencyID) of every other amount that states a currency, each pair once, in document order
+    amount_currencies: tuple[tuple[str, str], ...] = ()
     attachment: str | None = None  # name of the XML file inside the PDF, None for plain XML
 
     def __repr__(self) -> str:

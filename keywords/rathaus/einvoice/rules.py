@@ -1,7 +1,8 @@
 """Business rules of EN 16931 and XRechnung that the library checks, with German findings.
 
 Not a replacement for the KoSIT validator (see docs/adr/0007-e-invoices.md): it checks the mandatory
-terms a receiving authority needs, the arithmetic of the totals, and the decimals of amounts. Sums are
+terms a receiving authority needs, the currencies (ISO 4217 codes, every amount in the invoice currency),
+the arithmetic of the totals, and the decimals of amounts. Sums are
 compared the way the standard's Schematron does: the computed value rounded to two decimals (XPath
 ``round``: halves towards +∞) must equal the stated amount exactly.
 """
@@ -12,8 +13,13 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
+from rathaus.einvoice.codelists import is_iso4217_currency
 from rathaus.einvoice.errors import EInvoiceError, InvalidInvoiceError
 from rathaus.einvoice.model import Finding, Invoice, german_amount, round_amount
+
+#: Our own rule (no EN 16931 / XRechnung rule says it; Peppol BIS has it as PEPPOL-EN16931-R051): every
+#: amount's currencyID is the invoice currency BT-5, except the VAT total in the VAT currency (BT-111).
+RATHAUS_CURRENCY = "RATHAUS-CURRENCY"
 
 #: Every rule id this module can report, with what it requires.
 RULES: dict[str, str] = {
@@ -34,12 +40,15 @@ RULES: dict[str, str] = {
     "BR-23": "jede Position hat eine Mengeneinheit (BT-130)",
     "BR-24": "jede Position hat einen Nettobetrag (BT-131)",
     "BR-25": "jede Position hat einen Artikelnamen (BT-153)",
+    "BR-53": "mit Steuerwährung (BT-6) auch Umsatzsteuer in Steuerwährung (BT-111)",
+    "BR-CL-04": "Währung (BT-5) ist ein Code nach ISO 4217",
+    "BR-CL-05": "Steuerwährung (BT-6) ist, wenn angegeben, ein Code nach ISO 4217",
     "BR-CO-10": "BT-106 = Summe der Positionsbeträge (BT-131)",
     "BR-CO-11": "BT-107 = Summe der Nachlässe auf Belegebene (BT-92)",
     "BR-CO-12": "BT-108 = Summe der Zuschläge auf Belegebene (BT-99)",
     "BR-CO-13": "BT-109 = BT-106 − BT-107 + BT-108",
     "BR-CO-14": "BT-110 = Summe der Steuerbeträge je Kategorie (BT-117)",
-    "BR-CO-15": "BT-112 = BT-109 + BT-110",
+    "BR-CO-15": "BT-112 = BT-109 + BT-110; BT-110 in der Rechnungswährung (BT-5)",
     "BR-CO-16": "BT-115 = BT-112 − BT-113 + BT-114",
     "BR-CO-18": "mindestens eine Umsatzsteueraufschlüsselung (BG-23)",
     "BR-DEC-09": "BT-106 höchstens zwei Nachkommastellen",
@@ -53,6 +62,7 @@ RULES: dict[str, str] = {
     "BR-DEC-18": "BT-115 höchstens zwei Nachkommastellen",
     "BR-DEC-23": "BT-131 höchstens zwei Nachkommastellen",
     "BR-DE-15": "Käuferreferenz / Leitweg-ID (BT-10) vorhanden",
+    RATHAUS_CURRENCY: "alle Beträge in der Rechnungswährung (BT-5), nur BT-111 in der Steuerwährung (BT-6)",
 }
 
 _ZERO = Decimal(0)
@@ -115,6 +125,39 @@ def _mandatory(invoice: Invoice) -> Iterator[tuple[str, str]]:
     for rule, attribute, term in _MANDATORY:
         if _missing(getattr(invoice, attribute)):
             yield rule, f"{term} fehlt."
+
+
+def _currencies(invoice: Invoice) -> Iterator[tuple[str, str]]:
+    currency, tax_currency = invoice.currency, invoice.tax_currency
+    if not _missing(currency) and not is_iso4217_currency(currency):  # type: ignore[arg-type]
+        yield "BR-CL-04", f"Währung (BT-5) '{currency}' ist kein Währungscode nach ISO 4217 (z. B. EUR)."
+    if not _missing(tax_currency) and not is_iso4217_currency(tax_currency):  # type: ignore[arg-type]
+        yield "BR-CL-05", f"Steuerwährung (BT-6) '{tax_currency}' ist kein Währungscode nach ISO 4217 (z. B. EUR)."
+    stated = invoice.tax_total_currencies
+    if not _missing(tax_currency) and tax_currency not in stated:
+        yield "BR-53", f"Umsatzsteuer in der Steuerwährung {tax_currency} (BT-111) fehlt, obwohl BT-6 angegeben ist."
+    if _missing(currency):
+        return  # BR-05
+    if stated and currency not in stated:
+        # EN 16931's Schematron checks this inside BR-CO-15: exactly one BT-110 in the invoice currency
+        yield "BR-CO-15", (
+            f"Umsatzsteuer (BT-110) ist nicht in der Rechnungswährung {currency} angegeben, "
+            f"nur in {', '.join(dict.fromkeys(stated))}."
+        )
+    else:
+        for other in dict.fromkeys(stated):
+            if other not in (currency, tax_currency):
+                yield RATHAUS_CURRENCY, (
+                    f"Ein Steuergesamtbetrag ist in {other} angegeben, weder in der Rechnungswährung {currency} "
+                    f"(BT-5) noch in einer Steuerwährung (BT-6)."
+                )
+    foreign: dict[str, list[str]] = {}
+    for element, other in invoice.amount_currencies:
+        if other != currency:
+            foreign.setdefault(other, []).append(element)
+    for other, elements in foreign.items():
+        shown = ", ".join(elements[:5]) + (", …" if len(elements) > 5 else "")
+        yield RATHAUS_CURRENCY, f"Beträge in {other} statt in der Rechnungswährung {currency} (BT-5): {shown}."
 
 
 def _lines(invoice: Invoice) -> Iterator[tuple[str, str]]:
@@ -197,7 +240,7 @@ def _arithmetic(invoice: Invoice) -> Iterator[tuple[str, str]]:
 
 
 #: The checks in the order their findings are listed.
-CHECKS: tuple[Check, ...] = (_mandatory, _lines, _decimals, _arithmetic)
+CHECKS: tuple[Check, ...] = (_mandatory, _currencies, _lines, _decimals, _arithmetic)
 
 
 def invoice_findings(invoice: Invoice) -> list[Finding]:

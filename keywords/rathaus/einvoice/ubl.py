@@ -17,12 +17,20 @@ _BUYER = "cac:AccountingCustomerParty/cac:Party"
 _TOTALS = "cac:LegalMonetaryTotal"
 
 
-def _tax_total(v: Values, root: Any, currency: str | None) -> tuple[Any | None, list[Any]]:
-    """The ``cac:TaxTotal`` that holds BT-110 (in the invoice currency), and the VAT breakdown entries."""
+def _tax_total(
+    v: Values, root: Any, currency: str | None, tax_currency: str | None
+) -> tuple[Any | None, list[Any]]:
+    """The ``cac:TaxTotal`` that holds BT-110 (in the invoice currency), and the VAT breakdown entries.
+
+    Without one in the invoice currency: one without ``currencyID``, else any but BT-111 (in the VAT
+    currency); the rules then report that BT-110 is not in the invoice currency (BR-CO-15).
+    """
     totals = v.nodes(root, "cac:TaxTotal")
     in_currency = [t for t in totals if v.node(t, "cbc:TaxAmount[@currencyID = $c]", c=currency) is not None] \
         if currency else []
-    candidates = in_currency or [t for t in totals if v.node(t, "cbc:TaxAmount/@currencyID") is None] or totals
+    without_id = [t for t in totals if v.node(t, "cbc:TaxAmount/@currencyID") is None]
+    not_bt_111 = [t for t in totals if v.node(t, "cbc:TaxAmount[@currencyID = $tc]", tc=tax_currency or "") is None]
+    candidates = in_currency or without_id or (not_bt_111 if currency else totals)
     with_breakdown = [t for t in candidates if v.nodes(t, "cac:TaxSubtotal")]
     chosen = (with_breakdown or candidates or [None])[0]
     subtotals = v.nodes(chosen, "cac:TaxSubtotal") if chosen is not None else []
@@ -34,7 +42,9 @@ def _tax_total(v: Values, root: Any, currency: str | None) -> tuple[Any | None, 
 def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
     v = Values(source)
     currency = v.text(root, "cbc:DocumentCurrencyCode")
-    tax_total, subtotals = _tax_total(v, root, currency)
+    tax_currency = v.text(root, "cbc:TaxCurrencyCode")
+    tax_total, subtotals = _tax_total(v, root, currency, tax_currency)
+    tax_currencies, amount_currencies = v.currencies(root, v.nodes(root, "cac:TaxTotal/cbc:TaxAmount"))
     lines = tuple(
         InvoiceLine(
             id=v.text(line, "cbc:ID"),
@@ -100,6 +110,8 @@ def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
         seller_email=v.text(root, f"{_SELLER}/cbc:EndpointID[@schemeID = 'EM']"),
         seller_contact_name=v.text(root, f"{_SELLER}/cac:Contact/cbc:Name"),
         seller_contact_email=v.text(root, f"{_SELLER}/cac:Contact/cbc:ElectronicMail"),
-        tax_currency=v.text(root, "cbc:TaxCurrencyCode"),
+        tax_currency=tax_currency,
+        tax_total_currencies=tax_currencies,
+        amount_currencies=amount_currencies,
         attachment=attachment,
     )

@@ -29,9 +29,12 @@ class ValidationKeywords(EInvoiceComponent):
         ``EINVOICE_INVALID``). A file that is no e-invoice fails as in `Read Invoice`.
 
         Checked rules: mandatory terms (BR-01 to BR-07, BR-12 to BR-16, BR-21 to BR-25, BR-CO-18, and
-        XRechnung's BR-DE-15: the buyer reference / Leitweg-ID), the arithmetic of the totals (BR-CO-10
-        to BR-CO-16, in Decimal with the standard's two-decimal rounding) and the decimals of amounts
-        (BR-DEC). The Leitweg-ID's check digits are not a rule here; see `Check Leitweg-ID`.
+        XRechnung's BR-DE-15: the buyer reference / Leitweg-ID), the currencies (BR-CL-04 and BR-CL-05:
+        ISO 4217 codes; BR-53: a VAT total in the VAT currency; BT-110 in the invoice currency, reported
+        as BR-CO-15; ``RATHAUS-CURRENCY``: every other amount in the invoice currency), the arithmetic of
+        the totals (BR-CO-10 to BR-CO-16, in Decimal with the standard's two-decimal rounding) and the
+        decimals of amounts (BR-DEC). The Leitweg-ID's check digits are not a rule here; see
+        `Check Leitweg-ID`.
 
         Example:
         | TRY
