@@ -1,0 +1,1 @@
+"""Business logic of the control room. Routes call these; every query lives here, filtered by city."""
