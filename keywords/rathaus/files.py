@@ -1,4 +1,5 @@
-"""File names from outside (mail attachments, embedded files, work item files) made safe to write."""
+"""File names from outside (mail attachments, embedded files, work item files) made safe to write, and
+text folded for comparisons."""
 
 from __future__ import annotations
 
@@ -34,3 +35,16 @@ def safe_file_name(name: str, fallback: str = "anhang") -> str:
         keep = f".{suffix}" if dot and len(suffix) < 10 else ""
         base = base[: MAX_NAME - len(keep)].rstrip(". ") + keep
     return base
+
+
+def fold_text(text: object, *, collapse_spaces: bool = False) -> str:
+    """Case- and accent-insensitive form of a text for comparisons and keyword search.
+
+    Case-folds (``ß`` and ``ẞ`` become ``ss``), decomposes (NFKD) and drops the combining marks, so that
+    ``Straße`` = ``STRASSE``, ``Lärm`` = ``larm`` and ``Éléonore`` = ``eleonore``. With
+    ``collapse_spaces`` every run of whitespace becomes one blank and the ends are trimmed, for comparing
+    values typed into forms (``"Haupt  straße "`` = ``"haupt strasse"``).
+    """
+    folded = unicodedata.normalize("NFKD", str(text).casefold().replace("ß", "ss"))
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(folded.split()) if collapse_spaces else folded

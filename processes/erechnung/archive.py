@@ -26,6 +26,7 @@ from typing import Any
 
 from rathaus.errors import ApplicationError
 from rathaus.files import safe_file_name
+from rathaus.process.project import Project
 
 SIDECAR = "beleg.json"
 
@@ -49,11 +50,12 @@ class ArchivedInvoice:
 
 
 def resolve_root(folder: str, home: str | os.PathLike[str] | None = None) -> Path:
-    """The archive root: ``folder`` when absolute, else below ``home`` (``RATHAUS_HOME``)."""
+    """The archive root: ``folder`` when absolute, else below ``home``, by default the project's
+    local data folder (``RATHAUS_HOME``, else ``<project>/var``)."""
     path = Path(folder)
     if path.is_absolute():
         return path
-    base = Path(home) if home else Path(os.environ.get("RATHAUS_HOME") or "var")
+    base = Path(home) if home else Project.locate().home
     return (base / path).resolve()
 
 

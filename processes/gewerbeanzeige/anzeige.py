@@ -8,13 +8,13 @@ register's form data; ``FIELDS.md`` documents it for the people who build the fo
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from rathaus.errors import BusinessError
+from rathaus.files import fold_text
 from robot.utils import DotDict
 
 GEWA1, GEWA2, GEWA3 = "GewA1", "GewA2", "GewA3"
@@ -166,10 +166,9 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form of a text for comparisons (``Straße`` = ``STRASSE``)."""
-    text = unicodedata.normalize("NFKD", str(text).casefold()).replace("ß", "ss")
-    return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).split())
+def _folded(value: Any) -> str:
+    """A form or register value compared case-, accent- and blank-insensitively (``Straße`` = ``STRASSE``)."""
+    return fold_text(value or "", collapse_spaces=True)
 
 
 def _empty(value: Any) -> bool:
@@ -323,7 +322,7 @@ def _compare_change(notice: Mapping[str, Any], entry: Mapping[str, Any], case: s
         )
     business = notice["betrieb"]
     keys = ("strasse", "plz", "ort", "taetigkeit")
-    if all(fold(business.get(k) or "") == fold(entry.get(f"betrieb_{k}") or "") for k in keys):
+    if all(_folded(business.get(k)) == _folded(entry.get(f"betrieb_{k}")) for k in keys):
         return PRESENT
     return ENTER
 

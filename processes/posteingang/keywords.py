@@ -168,7 +168,7 @@ class Posteingang:
         | ``directory`` | Folder for the docket's PDF and mail file. |
 
         Example:
-        | ${docket}=    Prepare Docket    ${item}    ${routing}    ${OUTPUT DIR}/laufzettel
+        | ${docket}=    Prepare Docket    ${item}    ${routing}    ${case_dir}/laufzettel
         | Append Message    ${docket.eml}    ${docket.ordner}
 
         See also `Mailbox Folder`.

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from rathaus.errors import ApplicationError
+from rathaus.files import fold_text
 
 #: Rule keys and how the docket names what they matched.
 CRITERIA = {
@@ -46,12 +46,6 @@ class RoutingRulesError(ApplicationError):
     """The city's routing rules are missing or wrong: the RPA team has to fix the master data."""
 
     code = "REGELN_FEHLERHAFT"
-
-
-def fold(text: str) -> str:
-    """Text for keyword search: case-folded, ``ß`` as ``ss``, accents and umlaut dots removed."""
-    text = unicodedata.normalize("NFKD", text.casefold().replace("ß", "ss"))
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 @dataclass(frozen=True)
@@ -241,8 +235,8 @@ def _sender_matches(entry: str, address: str) -> bool:
 
 
 def _keywords_in(values: Iterable[str], text: str) -> tuple[str, ...]:
-    folded = fold(text)
-    return tuple(value for value in values if fold(value) in folded)
+    folded = fold_text(text)
+    return tuple(value for value in values if fold_text(value) in folded)
 
 
 def match(rule: Rule, evidence: Evidence) -> Hit | None:

@@ -6,7 +6,6 @@ Pure functions over plain data, so that checks are unit-tested without a robot, 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rathaus.errors import BusinessError
+from rathaus.files import fold_text
 from robot.utils import DotDict
 
 
@@ -84,11 +84,6 @@ class Falldaten(DotDict):
         return f"<Falldaten: {len(self)} Einträge>"
 
     __str__ = __repr__
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold()).replace("ß", "ss")
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 def parse_date(value: str | None, fmt: str = "%d.%m.%Y") -> date | None:
@@ -183,7 +178,7 @@ def check_application(
             "Sachbearbeitung prüfen lassen.",
             code="KIND_LEBT_NICHT_BEIM_ANTRAGSTELLER",
         )
-    names = [_fold(Path(name).name) for name in enclosure_files]
+    names = [fold_text(Path(name).name) for name in enclosure_files]
     missing = []
     for key in required_enclosures:
         ticked = bool(application.get("anlagen", {}).get(key))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import email.utils
 import hashlib
 import importlib.util
 import json
@@ -119,6 +120,23 @@ class ERechnungEnvironment:
         """Delivers the same sample mails (same Message-IDs) into the inbox once more."""
         for path in self.samples:
             self.dovecot.deliver(USER, "INBOX", path.read_bytes())
+
+    @keyword
+    def deliver_invoice_with_oversized_enclosure(self, key: str, size_mb: float) -> str:
+        """Delivers a copy of the sample mail ``key`` under a new Message-ID, with an extra scanned
+        enclosure of ``size_mb`` MB; returns the new Message-ID."""
+        source = next((path for path in self.samples if key in path.name), None)
+        if source is None:
+            raise AssertionError(f"No sample named '{key}'.")
+        mail = email.message_from_bytes(source.read_bytes(), policy=email.policy.default)
+        message_id = email.utils.make_msgid("uebergross", domain="lieferant.example")
+        mail.replace_header("Message-ID", message_id)
+        if not mail.is_multipart():
+            mail.make_mixed()
+        scan = b"%PDF-1.4\n" + os.urandom(int(float(size_mb) * 1_000_000)) + b"\n%%EOF\n"
+        mail.add_attachment(scan, maintype="application", subtype="pdf", filename="Lieferschein_Scan.pdf")
+        self.dovecot.deliver(USER, "INBOX", mail.as_bytes())
+        return message_id
 
     @keyword
     def expected_outcomes(self) -> list[dict[str, Any]]:

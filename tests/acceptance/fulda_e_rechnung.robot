@@ -106,6 +106,21 @@ Invoice Contents And Contacts Stay Out Of The Log
     Should Not Contain    ${log}    Lichtwerk Osthessen
     Should Not Contain    ${log}    Lichtwerk_Osthessen
 
+An Invoice Whose Enclosure Is Too Large Goes To A Clerk Instead Of Being Archived Without It
+    [Documentation]    With the limit lowered to 1 MB, a copy of an entered invoice with a 1.5 MB scan is
+    ...    neither entered, archived nor filed as done: its mail goes to the review folder.
+    ${id}=    Deliver Invoice With Oversized Enclosure    zugferd    1.5
+    ${output}=    Run City Robot    ${ROBOT}    pruefung__max_anhang_mb=${1}
+    Should Contain    ${output}    Verarbeitet: 1
+    Should Not Contain    ${output}    Bereits erfasst
+    Should Contain    ${output}    An die Sachbearbeitung übergeben: 1
+    Should Contain    ${output}
+    ...    [MAIL_ATTACHMENT_TOO_LARGE] Mail ${id}: Der Anhang 'Lieferschein_Scan.pdf' ist größer als 1 MB und wurde nicht übernommen.
+    Finance Should Hold Entries    5
+    ${records}=    Archived Invoices
+    Length Should Be    ${records}    5
+    Mailbox Folders Should Hold    INBOX=0    Erledigt=5    Abgelehnt=5    Pruefung=3    Gesendet=5
+
 A Second Run On The Same Mails Enters And Sends Nothing Twice
     Deliver Samples Again
     ${output}=    Run City Robot    ${ROBOT}
@@ -114,7 +129,7 @@ A Second Run On The Same Mails Enters And Sends Nothing Twice
     Finance Should Hold Entries    5
     ${mails}=    Sent Mails
     Length Should Be    ${mails}    5
-    Mailbox Folders Should Hold    INBOX=0    Erledigt=10    Abgelehnt=10    Pruefung=4
+    Mailbox Folders Should Hold    INBOX=0    Erledigt=10    Abgelehnt=10    Pruefung=5
 
 A Lost Work Item Queue Still Enters Nothing Twice
     [Documentation]    The finance system's own search finds the invoices that a lost queue forgot.

@@ -83,6 +83,10 @@ Personal Data Stays Out Of The Log
     FOR    ${secret}    IN    @{secrets}
         Should Not Contain    ${log}    ${secret}    msg=output.xml contains personal data    values=False
     END
+    # dockets name citizens: none may be left in the run's output folder (uploaded as artifacts)
+    ${run_dir}=    Evaluate    $xml.parent
+    ${left}=    Evaluate    sorted(str(p) for p in $run_dir.rglob('*') if p.suffix in ('.eml', '.pdf'))
+    Should Be Empty    ${left}    msg=Docket files left in the output folder: ${left}
 
 A Second Run Routes Nothing Twice
     ${before}=    Folder Counts

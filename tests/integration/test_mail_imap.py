@@ -274,3 +274,30 @@ def test_smtp_wrong_password(smtp_server: SmtpServer, tmp_path: Path) -> None:
     with pytest.raises(MailConnectionError) as error:
         library.send_message("uvg@giessen.de", "a@example.de", "x", "y")
     assert "robot@127.0.0.1" in str(error.value) and "nein-nein" not in str(error.value)
+
+
+def test_mailbox_and_outbox_from_configuration(
+    dovecot: Dovecot, smtp_server: SmtpServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sections ``postfach`` and ``versand`` of a city's config.yaml, passwords from the environment."""
+    smtp_server.clear()
+    monkeypatch.setenv("TEST_UVG_POSTFACH_PASSWORT", dovecot.users["uvg"])
+    monkeypatch.setenv("TEST_UVG_SMTP_PASSWORT", "Robot-Passwort-1")
+    postfach = {"url": dovecot.url(tls="starttls"), "passwort_variable": "TEST_UVG_POSTFACH_PASSWORT",
+                "ca_datei": str(dovecot.cert_file), "eingang": "INBOX"}
+    versand = {"absender": "uvg@giessen.de", "smtp": f"smtp://127.0.0.1:{smtp_server.port}", "benutzer": "robot",
+               "passwort_variable": "TEST_UVG_SMTP_PASSWORT", "gesendet": new_folder()}
+    library = Mail()
+    library.open_mailbox_from_configuration(postfach)
+    assert "INBOX" in library.list_folders()
+    copy_folder = library.open_outbox_from_configuration(versand, postfach)
+    assert copy_folder == versand["gesendet"]
+    message_id = library.send_message(versand["absender"], "erika@example.de", "Eingangsbestätigung", "Text",
+                                      save_copy_to=copy_folder)
+    assert len(smtp_server.messages) == 1
+    assert library.find_message_by_message_id(message_id, folder=copy_folder).seen
+    library.close_mailbox()
+    monkeypatch.setenv("TEST_UVG_POSTFACH_PASSWORT", "Falsches-Kennwort-9")
+    with pytest.raises(MailConnectionError) as error:
+        library.open_mailbox_from_configuration(postfach)
+    assert "uvg@" in str(error.value) and "Falsches-Kennwort-9" not in str(error.value)

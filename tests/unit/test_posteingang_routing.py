@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from posteingang.routing import Evidence, RoutingRules, RoutingRulesError, fold, match
+from posteingang.routing import Evidence, RoutingRules, RoutingRulesError, match
+from rathaus.files import fold_text as fold
 
 RULES = {
     "mindestpunktzahl": 4,

@@ -22,6 +22,7 @@ from rathaus import __version__
 from rathaus.mail._base import MailState
 from rathaus.mail.errors import (
     AttachmentTooLargeError,
+    MailConfigurationError,
     MailConnectionError,
     MailError,
     MailFolderError,
@@ -44,6 +45,7 @@ __all__ = [
     "Attachment",
     "AttachmentTooLargeError",
     "Mail",
+    "MailConfigurationError",
     "MailConnectionError",
     "MailError",
     "MailFolderError",
@@ -63,6 +65,11 @@ class Mail(DynamicCore):
     `Open Mailbox` takes a URL: ``imap+starttls://user@host:143``, ``imaps://user@host:993`` or
     ``maildir:/path/to/Maildir`` (the embedded default for demos: no server needed). Passwords are
     given as Robot ``Secret`` values (or plain strings) and never appear in logs or error messages.
+
+    Process robots keep their mailbox in the ``postfach`` section of the city's ``config.yaml`` and
+    open it with `Open Mailbox From Configuration`; replies go out through the ``versand`` section with
+    `Open Outbox From Configuration`. Passwords then come from the environment variable that
+    ``passwort_variable`` names.
 
     = Never deleted =
     A message is never deleted, and moved away only by an explicit `Move Message` after the robot has

@@ -20,6 +20,8 @@ class MailState:
     def __init__(self) -> None:
         self.backend: Backend | None = None
         self.outbox: SmtpOutbox | MaildirOutbox | None = None
+        #: file names the last `Save Attachments` left out because they were too large
+        self.skipped: list[str] = []
 
 
 class MailComponent:

@@ -23,6 +23,12 @@ class MailConnectionError(MailError, ApplicationError):
     code = "MAIL_CONNECTION"
 
 
+class MailConfigurationError(MailError, ApplicationError):
+    """A robot configuration names no usable mailbox or outbox, or its password variable is not set."""
+
+    code = "CONFIG_ERROR"
+
+
 class MailFolderError(MailError, ApplicationError):
     """A folder does not exist (and was not to be created) or cannot be created."""
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from robot.api import logger
 from robot.api.deco import keyword
@@ -13,7 +15,7 @@ from robot.api.types import Secret
 
 from rathaus.mail._base import MailComponent, as_list, parse_size, secret_value
 from rathaus.mail.backend import SearchCriteria, normalize_flag, parse_address
-from rathaus.mail.errors import AttachmentTooLargeError, MailError, MailFolderError
+from rathaus.mail.errors import AttachmentTooLargeError, MailConfigurationError, MailError, MailFolderError
 from rathaus.mail.message import MailMessage, safe_filename, unique_path
 from rathaus.mail.smtp import MaildirOutbox, SmtpOutbox, build_message
 
@@ -72,6 +74,34 @@ class ConnectionKeywords(MailComponent):
                 f"'{address.url}' ist kein Postfach zum Lesen. Für den Versand bitte 'Open Outbox' verwenden."
             )
         logger.info(f"Postfach {address.url} geöffnet.")
+
+    @keyword
+    def open_mailbox_from_configuration(self, settings: Mapping[str, Any], create: bool = True) -> None:
+        """Opens the mailbox that a process configuration describes, e.g. ``${CONFIG.postfach}``.
+
+        The section's keys: ``url`` (as for `Open Mailbox`), ``passwort_variable`` (optional: name of
+        the environment variable that holds the password; the password is read from the environment as
+        a Robot ``Secret`` and never logged) and ``ca_datei`` (optional: PEM file of the CA to trust).
+        Other keys of the section, such as folder names, are ignored.
+
+        | =Arguments= | =Description= |
+        | ``settings`` | The configuration section: ``url``, optionally ``passwort_variable`` and ``ca_datei``. |
+        | ``create``   | Maildir only: create the Maildir if missing (default ``True``). |
+
+        Fails with an ``ApplicationError`` (code ``SECRET_MISSING``) naming the variable, never its value,
+        when ``passwort_variable`` names a variable that is not set, and as `Open Mailbox` does when the
+        server cannot be reached or refuses the login.
+
+        Example:
+        | `Open Mailbox From Configuration` | ${CONFIG.postfach} |
+        | @{mails} = | `List Messages` | folder=${CONFIG.postfach.eingang} |
+
+        See also `Open Outbox From Configuration`, `Open Mailbox`.
+        """
+        url = _setting(settings, "url", "postfach")
+        self.open_mailbox(
+            url, password=password_from_environment(settings), ca_file=settings.get("ca_datei"), create=create
+        )
 
     @keyword
     def close_mailbox(self) -> None:
@@ -230,15 +260,19 @@ class AttachmentKeywords(MailComponent):
         | ``too_large`` | ``fail`` (default): fail with a ``BusinessError``, write nothing; ``skip``: leave out. |
         | ``folder``    | Folder to look in when ``message`` is a Message-ID. |
 
+        With ``too_large=skip`` the names of the attachments left out are kept: `Get Skipped Attachments`
+        returns them, so that the case can go to a clerk instead of being finished without them.
+
         Example:
         | @{files} = | `Save Attachments` | ${mail} | ${case_dir} | pattern=*.pdf | max_size=20 MB |
 
-        See also `List Messages`, `Save Message`.
+        See also `List Messages`, `Save Message`, `Get Skipped Attachments`.
         """
         if too_large not in ("fail", "skip"):
             raise MailError(f"too_large='{too_large}' ist ungültig: erlaubt sind 'fail' und 'skip'.")
         mail = message if isinstance(message, MailMessage) else self.mailbox.find_by_message_id(folder, message)
         limit = parse_size(max_size)
+        self.state.skipped = []
         chosen = []
         for attachment in mail.attachments:
             if pattern and not fnmatch.fnmatch(attachment.filename.lower(), pattern.lower()):
@@ -251,6 +285,7 @@ class AttachmentKeywords(MailComponent):
                 if too_large == "fail":
                     raise AttachmentTooLargeError(f"{text} Bitte die Mail von Hand bearbeiten.")
                 logger.warn(f"{text} Er wird übersprungen.")
+                self.state.skipped.append(attachment.filename)
                 continue
             chosen.append(attachment)
         target = Path(directory)
@@ -263,6 +298,61 @@ class AttachmentKeywords(MailComponent):
             saved.append(str(path))
         logger.info(f"{len(saved)} Anhang/Anhänge nach {target} gespeichert.")
         return saved
+
+    @keyword
+    def get_skipped_attachments(self) -> list[str]:
+        """Returns the names of the attachments that the last `Save Attachments` left out as too large.
+
+        Only ``too_large=skip`` leaves attachments out; the list is empty when nothing was left out, and
+        each `Save Attachments` call starts a new list. Keep the names with the case (e.g. as the work item
+        variable ``uebersprungene_anhaenge``) and hand the case to a clerk with
+        `Check Skipped Attachments`, so that no case is finished without its enclosures.
+
+        | =Arguments= | =Description= |
+        | (none) | |
+
+        Example:
+        | @{files} = | `Save Attachments` | ${mail} | ${folder} | max_size=25 MB | too_large=skip |
+        | @{skipped} = | `Get Skipped Attachments` |
+
+        See also `Save Attachments`, `Check Skipped Attachments`.
+        """
+        return list(self.state.skipped)
+
+    @keyword
+    def check_skipped_attachments(
+        self, skipped: list[str] | str | None, message_id: str, max_size: int | str | None = None
+    ) -> None:
+        """Fails with a ``BusinessError`` when attachments of mail ``message_id`` were left out as too large.
+
+        Does nothing when ``skipped`` is empty. Otherwise the German message names the mail, the number
+        and names of the attachments and the size limit, and tells the clerk to take the enclosures from
+        the mail by hand (or ask the sender for smaller files). The error code is
+        ``MAIL_ATTACHMENT_TOO_LARGE``, the same as `Save Attachments` with ``too_large=fail``.
+
+        | =Arguments= | =Description= |
+        | ``skipped``    | Names from `Get Skipped Attachments`, e.g. kept in a work item variable. |
+        | ``message_id`` | The mail's Message-ID, to name the case. |
+        | ``max_size``   | The limit that was applied, e.g. ``25 MB``, to name it in the message. |
+
+        Example:
+        | ${skipped} = | Get Work Item Variable | uebersprungene_anhaenge | ${{[]}} |
+        | `Check Skipped Attachments` | ${skipped} | ${case} | max_size=25 MB |
+
+        See also `Get Skipped Attachments`, `Save Attachments`.
+        """
+        names = [skipped] if isinstance(skipped, str) else [str(name) for name in skipped or []]
+        if not names:
+            return
+        limit = f"größer als {_size_text(max_size)}" if max_size not in (None, "") else "zu groß"
+        listed = ", ".join(f"'{name}'" for name in names)
+        if len(names) == 1:
+            what = f"Der Anhang {listed} ist {limit} und wurde nicht übernommen."
+            todo = "den Anhang aus der Mail ablegen oder beim Absender kleiner anfordern"
+        else:
+            what = f"{len(names)} Anhänge sind {limit} und wurden nicht übernommen: {listed}."
+            todo = "die Anhänge aus der Mail ablegen oder beim Absender kleiner anfordern"
+        raise AttachmentTooLargeError(f"Mail {message_id}: {what} Bitte den Fall von Hand bearbeiten und {todo}.")
 
     @keyword
     def save_message(
@@ -417,6 +507,57 @@ class SendingKeywords(MailComponent):
         logger.info(f"Versand über {address.url}.")
 
     @keyword
+    def open_outbox_from_configuration(
+        self, settings: Mapping[str, Any], mailbox: Mapping[str, Any] | None = None
+    ) -> str | None:
+        """Opens the outbox that a process configuration describes, e.g. ``${CONFIG.versand}``.
+
+        With ``smtp`` in the section, mail is sent over that server: ``smtp_starttls: true`` upgrades an
+        ``smtp://`` address with STARTTLS, ``benutzer`` is the login, ``passwort_variable`` names the
+        environment variable with the password (read as a Robot ``Secret``, never logged), and the CA of
+        the mailbox section (``ca_datei``) is trusted. Without ``smtp`` and with a Maildir mailbox, mail is
+        stored in the mailbox's folder ``gesendet`` (default ``Gesendet``) instead of being sent.
+
+        | =Arguments= | =Description= |
+        | ``settings`` | The ``versand`` section (all keys optional, see above). |
+        | ``mailbox``  | The ``postfach`` section (``url``, ``ca_datei``); default: the open Maildir mailbox. |
+
+        Returns the folder in which `Send Message` should keep a copy (``save_copy_to``): ``gesendet`` when
+        mail goes out over SMTP, ``None`` for the Maildir outbox, which keeps every mail there anyway.
+        Fails with an ``ApplicationError`` (code ``CONFIG_ERROR``) for an IMAP mailbox without ``smtp``, and
+        with code ``SECRET_MISSING`` when the password variable is not set.
+
+        Example:
+        | ${copy} = | `Open Outbox From Configuration` | ${CONFIG.versand} | ${CONFIG.postfach} |
+        | `Send Message` | ${CONFIG.versand.absender} | ${to} | ${subject} | ${body} | save_copy_to=${copy} |
+
+        See also `Open Mailbox From Configuration`, `Open Outbox`, `Send Message`.
+        """
+        sent = str(settings.get("gesendet") or "Gesendet")
+        mailbox = mailbox or {}
+        smtp = settings.get("smtp")
+        if smtp:
+            url = str(smtp)
+            if settings.get("smtp_starttls") and url.lower().startswith("smtp://"):
+                url = "smtp+starttls://" + url[len("smtp://") :]
+            self.open_outbox(
+                url,
+                password=password_from_environment(settings),
+                user=settings.get("benutzer"),
+                ca_file=settings.get("ca_datei") or mailbox.get("ca_datei"),
+            )
+            return sent
+        mailbox_url = str(mailbox.get("url") or "")
+        if not mailbox_url and self.state.backend is not None and self.state.backend.address.scheme == "maildir":
+            mailbox_url = self.state.backend.address.url
+        if mailbox_url.startswith("maildir:"):
+            self.open_outbox(f"{mailbox_url}#{sent}")
+            return None
+        raise MailConfigurationError(
+            "Für ein IMAP-Postfach braucht die Konfiguration 'versand.smtp'. Bitte ergänzen.", code="CONFIG_ERROR"
+        )
+
+    @keyword
     def send_message(
         self,
         sender: str,
@@ -505,6 +646,36 @@ class SendingKeywords(MailComponent):
                 )
             backend.create_folder(folder)
         backend.append(folder, raw, flags)
+
+
+def password_from_environment(settings: Mapping[str, Any]) -> Secret | None:
+    """The password of a configuration section, from the environment variable ``passwort_variable``
+    names, as a Robot ``Secret``; ``None`` when the section names no variable."""
+    variable = settings.get("passwort_variable")
+    if not variable:
+        return None
+    value = os.environ.get(str(variable))
+    if not value:
+        raise MailConfigurationError(
+            f"Die Umgebungsvariable '{variable}' mit dem Passwort ist nicht gesetzt. "
+            "Bitte im Runner hinterlegen und den Lauf erneut starten.",
+            code="SECRET_MISSING",
+        )
+    return Secret(value)
+
+
+def _setting(settings: Mapping[str, Any], key: str, section: str) -> str:
+    value = settings.get(key) if isinstance(settings, Mapping) else None
+    if not value:
+        raise MailConfigurationError(
+            f"Im Konfigurationsabschnitt '{section}' fehlt '{key}'. Bitte in der config.yaml ergänzen."
+        )
+    return str(value)
+
+
+def _size_text(value: int | str) -> str:
+    text = str(value).strip()
+    return f"{text} Bytes" if text.isdigit() else text
 
 
 def _describe(message: MailMessage | str) -> str:
