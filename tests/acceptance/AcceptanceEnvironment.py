@@ -5,24 +5,19 @@ The robot itself runs exactly as a city runs it: through ``rathaus run <city>/<p
 
 from __future__ import annotations
 
-import email
-import email.policy
-import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-from robot.api import logger
 from robot.api.deco import keyword, library
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "processes")]
 
+from support import robots  # noqa: E402
 from support.dovecot import Dovecot, free_port  # noqa: E402
 from support.smtp import SmtpServer  # noqa: E402
 
@@ -64,21 +59,18 @@ class AcceptanceEnvironment:
         from unterhaltsvorschuss.samples.generate import generate
 
         self.samples = generate(self.home / "beispiele", good=good)
-        for path in self.samples:
-            self.dovecot.deliver("uvg", "INBOX", path.read_bytes())
+        robots.deliver(self.dovecot, "uvg", self.samples)
         return len(self.samples)
 
     @keyword
     def deliver_samples_again(self) -> None:
         """Delivers the same sample mails (same Message-IDs) into the inbox once more."""
-        for path in self.samples:
-            self.dovecot.deliver("uvg", "INBOX", path.read_bytes())
+        robots.deliver(self.dovecot, "uvg", self.samples)
 
     @keyword
     def forget_work_item_queue(self, robot: str = "giessen/unterhaltsvorschuss") -> None:
         """Deletes the robot's local work item queue, as if its machine had been replaced."""
-        for path in (self.home / robot).glob("workitems.sqlite*"):
-            path.unlink()
+        robots.forget_work_item_queue(self.home / robot)
 
     @keyword
     def start_separate_fachverfahren(self, password: str) -> str:
@@ -97,46 +89,20 @@ class AcceptanceEnvironment:
         Keyword arguments override config keys given as ``section__key=value``; ``env__NAME=value`` sets
         an environment variable of the run.
         """
-        config: dict[str, Any] = {
-            "postfach": {"url": self.dovecot.url("uvg", tls="starttls"), "passwort_variable": MAIL_PASSWORD_VARIABLE,
-                         "ca_datei": str(self.dovecot.cert_file)},
-            "versand": {"smtp": self.smtp.url},
-        }
-        env = {**os.environ, "RATHAUS_HOME": str(self.home), MAIL_PASSWORD_VARIABLE: self.dovecot.users["uvg"]}
-        for name, value in overrides.items():
-            section, _, key = name.partition("__")
-            if section == "env":
-                env[key] = value
-            else:
-                config.setdefault(section, {})[key] = value
-        override = self.home / "override.yaml"
-        override.write_text(yaml.safe_dump(config), encoding="utf-8")
-        result = subprocess.run(
-            [str(Path(sys.executable).parent / "rathaus"), "run", robot, "--config", str(override),
-             "--output", str(self.home / "output")],
-            capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=False,
-        )
-        self.last_output = result.stdout + result.stderr
-        logger.info(self.last_output)
-        if result.returncode != int(expected_rc):
-            raise AssertionError(f"rathaus run exited {result.returncode}, expected {expected_rc}:\n{self.last_output}")
+        config, env = robots.mailbox_settings(self.dovecot, "uvg", MAIL_PASSWORD_VARIABLE, self.smtp)
+        self.last_output = robots.run_city_robot(robot, self.home, expected_rc=expected_rc, config=config, env=env,
+                                                 overrides=overrides)
         return self.last_output
 
     @keyword
     def log_file_of_last_run(self) -> Path:
         """The ``log.html`` path that the last run printed; fails when it is missing or not absolute."""
-        for line in self.last_output.splitlines():
-            if line.startswith("Protokoll: "):
-                path = Path(line.removeprefix("Protokoll: ").strip())
-                if not path.is_absolute() or not path.is_file():
-                    raise AssertionError(f"Log '{path}' is not an existing absolute path.")
-                return path
-        raise AssertionError("The run printed no 'Protokoll:' line.")
+        return robots.log_file(self.last_output)
 
     @keyword
     def folder_count(self, folder: str) -> int:
         """Number of mails in a folder of the ``uvg`` mailbox."""
-        return self.dovecot.count("uvg", folder) if folder in ("INBOX", *self.dovecot.folders("uvg")) else 0
+        return robots.folder_count(self.dovecot, "uvg", folder)
 
     @keyword
     def fachverfahren_cases(self, robot: str = "giessen/unterhaltsvorschuss") -> list[dict[str, Any]]:
@@ -151,16 +117,12 @@ class AcceptanceEnvironment:
     @keyword
     def sent_replies(self) -> list[dict[str, Any]]:
         """The mails the SMTP server received: to, subject, in_reply_to, attachment names."""
-        replies = []
-        for raw in self.smtp.messages:
-            msg = email.message_from_bytes(raw, policy=email.policy.default)
-            replies.append({
-                "to": str(msg["To"]),
-                "subject": str(msg["Subject"]),
-                "in_reply_to": "".join(str(msg["In-Reply-To"]).split()),
-                "attachments": [part.get_filename() for part in msg.iter_attachments()],
-            })
-        return replies
+        return [{
+            "to": str(msg["To"]),
+            "subject": str(msg["Subject"]),
+            "in_reply_to": robots.one_line(msg["In-Reply-To"]),
+            "attachments": [part.get_filename() for part in msg.iter_attachments()],
+        } for msg in robots.parsed_mails(self.smtp.messages)]
 
     @keyword
     def reply_to(self, message_id: str) -> dict[str, Any]:
@@ -178,10 +140,7 @@ class AcceptanceEnvironment:
     @keyword
     def sample_message_id(self, key: str) -> str:
         """The Message-ID of the sample mail whose file name contains ``key``."""
-        for path in self.samples:
-            if key in path.name:
-                return "".join(str(email.message_from_bytes(path.read_bytes())["Message-ID"]).split())
-        raise AssertionError(f"No sample named '{key}'.")
+        return robots.sample_message_id(self.samples, key)
 
     @keyword
     def letters_of_last_run(self) -> list[Path]:
@@ -192,11 +151,4 @@ class AcceptanceEnvironment:
     @keyword
     def letter_text(self, path: Path) -> str:
         """The text of a letter (PDF or Word)."""
-        path = Path(path)
-        if path.suffix == ".pdf":
-            from rathaus.pdf.reader import read_text
-
-            return "\n".join(read_text(path).values())
-        from rathaus import Documents
-
-        return Documents().get_letter_text(path)
+        return robots.letter_text(path)

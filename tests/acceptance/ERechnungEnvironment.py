@@ -17,20 +17,18 @@ import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
-import yaml
-from robot.api import logger
 from robot.api.deco import keyword, library
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "processes")]
 
+from support import robots  # noqa: E402
 from support.dovecot import Dovecot, free_port  # noqa: E402
 from support.smtp import SmtpServer  # noqa: E402
 
@@ -111,15 +109,13 @@ class ERechnungEnvironment:
         """Generates the process's sample mails for ``city`` and delivers them into the inbox; returns the count."""
         self.city = city
         self.samples = _generator().generate(self.home / "beispiele", city)
-        for path in self.samples:
-            self.dovecot.deliver(USER, "INBOX", path.read_bytes())
+        robots.deliver(self.dovecot, USER, self.samples)
         return len(self.samples)
 
     @keyword
     def deliver_samples_again(self) -> None:
         """Delivers the same sample mails (same Message-IDs) into the inbox once more."""
-        for path in self.samples:
-            self.dovecot.deliver(USER, "INBOX", path.read_bytes())
+        robots.deliver(self.dovecot, USER, self.samples)
 
     @keyword
     def deliver_invoice_with_oversized_enclosure(self, key: str, size_mb: float) -> str:
@@ -146,10 +142,7 @@ class ERechnungEnvironment:
     @keyword
     def sample_message_id(self, key: str) -> str:
         """The Message-ID of the sample mail whose file name contains ``key``."""
-        for path in self.samples:
-            if key in path.name:
-                return "".join(str(email.message_from_bytes(path.read_bytes())["Message-ID"]).split())
-        raise AssertionError(f"No sample named '{key}'.")
+        return robots.sample_message_id(self.samples, key)
 
     @keyword
     def sample_attachment_sha256(self, key: str, name: str) -> str:
@@ -171,54 +164,27 @@ class ERechnungEnvironment:
         Keyword arguments override config keys given as ``section__key=value``; ``env__NAME=value`` sets
         an environment variable of the run.
         """
-        config: dict[str, Any] = {
-            "postfach": {"url": self.dovecot.url(USER, tls="starttls"), "passwort_variable": MAIL_PASSWORD_VARIABLE,
-                         "ca_datei": str(self.dovecot.cert_file)},
-            "versand": {"smtp": self.smtp.url},
-        }
-        env = {**os.environ, "RATHAUS_HOME": str(self.home), MAIL_PASSWORD_VARIABLE: self.dovecot.users[USER]}
-        for name, value in overrides.items():
-            section, _, key = name.partition("__")
-            if section == "env":
-                env[key] = value
-            else:
-                config.setdefault(section, {})[key] = value
-        override = self.home / "override.yaml"
-        override.write_text(yaml.safe_dump(config), encoding="utf-8")
-        result = subprocess.run(
-            [str(Path(sys.executable).parent / "rathaus"), "run", robot, "--config", str(override),
-             "--output", str(self.home / "output")],
-            capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=False,
-        )
-        self.last_output = result.stdout + result.stderr
-        logger.info(self.last_output)
-        if result.returncode != int(expected_rc):
-            raise AssertionError(f"rathaus run exited {result.returncode}, expected {expected_rc}:\n{self.last_output}")
+        config, env = robots.mailbox_settings(self.dovecot, USER, MAIL_PASSWORD_VARIABLE, self.smtp)
+        self.last_output = robots.run_city_robot(robot, self.home, expected_rc=expected_rc, config=config, env=env,
+                                                 overrides=overrides)
         return self.last_output
 
     @keyword
     def output_xml_of_last_run(self) -> Path:
         """The merged ``output.xml`` of the last run (beside the ``log.html`` it printed)."""
-        for line in self.last_output.splitlines():
-            if line.startswith("Protokoll: "):
-                log = Path(line.removeprefix("Protokoll: ").strip())
-                if not log.is_file():
-                    raise AssertionError(f"Log '{log}' does not exist.")
-                return log.parent / "output.xml"
-        raise AssertionError("The run printed no 'Protokoll:' line.")
+        return robots.output_xml(self.last_output)
 
     @keyword
     def forget_work_item_queue(self, robot: str = "fulda/e-rechnung") -> None:
         """Deletes the robot's local work item queue, as if its machine had been replaced."""
-        for path in (self.home / robot).glob("workitems.sqlite*"):
-            path.unlink()
+        robots.forget_work_item_queue(self.home / robot)
 
     # -- results ---------------------------------------------------------------------------------------
 
     @keyword
     def folder_count(self, folder: str) -> int:
         """Number of mails in a folder of the ``rechnung`` mailbox."""
-        return self.dovecot.count(USER, folder) if folder in self.dovecot.folders(USER) else 0
+        return robots.folder_count(self.dovecot, USER, folder)
 
     @keyword
     def finance_entries(self, robot: str = "fulda/e-rechnung") -> list[dict[str, Any]]:
@@ -256,17 +222,13 @@ class ERechnungEnvironment:
     @keyword
     def sent_mails(self) -> list[dict[str, Any]]:
         """The mails the SMTP server received: from, to, subject, in_reply_to and the text body."""
-        mails = []
-        for raw in self.smtp.messages:
-            msg = email.message_from_bytes(raw, policy=email.policy.default)
-            mails.append({
-                "from": str(msg["From"]),
-                "to": str(msg["To"]),
-                "subject": str(msg["Subject"]),
-                "in_reply_to": "".join(str(msg["In-Reply-To"]).split()),
-                "body": msg.get_body(preferencelist=("plain",)).get_content(),
-            })
-        return mails
+        return [{
+            "from": str(msg["From"]),
+            "to": str(msg["To"]),
+            "subject": str(msg["Subject"]),
+            "in_reply_to": robots.one_line(msg["In-Reply-To"]),
+            "body": msg.get_body(preferencelist=("plain",)).get_content(),
+        } for msg in robots.parsed_mails(self.smtp.messages)]
 
     @keyword
     def replies_to(self, message_id: str) -> list[dict[str, Any]]:

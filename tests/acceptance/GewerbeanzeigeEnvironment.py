@@ -8,12 +8,8 @@ to; afterwards its JSON API (the sandbox started once more on the same database)
 from __future__ import annotations
 
 import base64
-import email
-import email.policy
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import urllib.request
@@ -23,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from robot.api import logger
 from robot.api.deco import keyword, library
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "processes")]
 
+from support import robots  # noqa: E402
 from support.dovecot import Dovecot  # noqa: E402
 
 MAILBOX_USER = "gewerbe"
@@ -81,22 +77,19 @@ class GewerbeanzeigeEnvironment:
         from gewerbeanzeige.samples.generate import generate, seed_register
 
         self.samples = generate(self.home / "beispiele", self.city, today=self.today)
-        for path in self.samples:
-            self.dovecot.deliver(MAILBOX_USER, "INBOX", path.read_bytes())
+        robots.deliver(self.dovecot, MAILBOX_USER, self.samples)
         seed_register(self.register_database, self.city, today=self.today)
         return len(self.samples)
 
     @keyword
     def deliver_samples_again(self) -> None:
         """Delivers the same sample mails (same Message-IDs) into the inbox once more."""
-        for path in self.samples:
-            self.dovecot.deliver(MAILBOX_USER, "INBOX", path.read_bytes())
+        robots.deliver(self.dovecot, MAILBOX_USER, self.samples)
 
     @keyword
     def forget_work_item_queue(self) -> None:
         """Deletes the robot's local work item queue, as if its machine had been replaced."""
-        for path in (self.home / self.robot).glob("workitems.sqlite*"):
-            path.unlink()
+        robots.forget_work_item_queue(self.home / self.robot)
 
     @keyword
     def start_separate_register(self, password: str) -> str:
@@ -115,46 +108,20 @@ class GewerbeanzeigeEnvironment:
         Keyword arguments override config keys given as ``section__key=value``; ``env__NAME=value`` sets
         an environment variable of the run.
         """
-        config: dict[str, Any] = {
-            "postfach": {"url": self.dovecot.url(MAILBOX_USER, tls="starttls"),
-                         "passwort_variable": MAIL_PASSWORD_VARIABLE, "ca_datei": str(self.dovecot.cert_file)},
-            "versand": {"smtp": self.smtp.url},
-        }
-        env = {**os.environ, "RATHAUS_HOME": str(self.home), MAIL_PASSWORD_VARIABLE: self.dovecot.users[MAILBOX_USER]}
-        for name, value in overrides.items():
-            section, _, key = name.partition("__")
-            if section == "env":
-                env[key] = value
-            else:
-                config.setdefault(section, {})[key] = value
-        override = self.home / "override.yaml"
-        override.write_text(yaml.safe_dump(config), encoding="utf-8")
-        result = subprocess.run(
-            [str(Path(sys.executable).parent / "rathaus"), "run", self.robot, "--config", str(override),
-             "--output", str(self.home / "output")],
-            capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=False,
-        )
-        self.last_output = result.stdout + result.stderr
-        logger.info(self.last_output)
-        if result.returncode != int(expected_rc):
-            raise AssertionError(f"rathaus run exited {result.returncode}, expected {expected_rc}:\n{self.last_output}")
+        config, env = robots.mailbox_settings(self.dovecot, MAILBOX_USER, MAIL_PASSWORD_VARIABLE, self.smtp)
+        self.last_output = robots.run_city_robot(self.robot, self.home, expected_rc=expected_rc, config=config,
+                                                 env=env, overrides=overrides)
         return self.last_output
 
     @keyword
     def output_xml_of_last_run(self) -> str:
         """The text of the merged ``output.xml`` of the last run (beside the printed ``log.html``)."""
-        for line in self.last_output.splitlines():
-            if line.startswith("Protokoll: "):
-                log = Path(line.removeprefix("Protokoll: ").strip())
-                if not log.is_absolute() or not log.is_file():
-                    raise AssertionError(f"Log '{log}' is not an existing absolute path.")
-                return (log.parent / "output.xml").read_text(encoding="utf-8")
-        raise AssertionError("The run printed no 'Protokoll:' line.")
+        return robots.output_xml(self.last_output).read_text(encoding="utf-8")
 
     @keyword
     def folder_count(self, folder: str) -> int:
         """Number of mails in a folder of the ``gewerbe`` mailbox (0 for a folder that does not exist)."""
-        return self.dovecot.count(MAILBOX_USER, folder) if folder in self.dovecot.folders(MAILBOX_USER) else 0
+        return robots.folder_count(self.dovecot, MAILBOX_USER, folder)
 
     @keyword
     def register_entries(self) -> list[dict[str, Any]]:
@@ -170,7 +137,7 @@ class GewerbeanzeigeEnvironment:
         return data["betriebe"]
 
     def _messages(self) -> list[EmailMessage]:
-        return [email.message_from_bytes(raw, policy=email.policy.default) for raw in self.smtp.messages]
+        return robots.parsed_mails(self.smtp.messages)
 
     @keyword
     def sent_mails(self) -> list[dict[str, Any]]:
@@ -181,7 +148,7 @@ class GewerbeanzeigeEnvironment:
             mails.append({
                 "to": str(msg["To"]),
                 "subject": str(msg["Subject"]),
-                "in_reply_to": "".join(str(msg["In-Reply-To"] or "").split()),
+                "in_reply_to": robots.one_line(msg["In-Reply-To"]),
                 "text": body.get_content() if body else "",
                 "attachments": [part.get_filename() for part in msg.iter_attachments()],
             })
@@ -204,7 +171,7 @@ class GewerbeanzeigeEnvironment:
     @keyword
     def receipt_to(self, message_id: str) -> dict[str, Any]:
         """The one reply to ``message_id``, with the text of its attached receipt (PDF or Word) as ``letter``."""
-        matches = [m for m in self._messages() if "".join(str(m["In-Reply-To"] or "").split()) == message_id]
+        matches = [m for m in self._messages() if robots.one_line(m["In-Reply-To"]) == message_id]
         if len(matches) != 1:
             raise AssertionError(f"{len(matches)} replies to {message_id}, expected one.")
         msg = matches[0]
@@ -212,14 +179,7 @@ class GewerbeanzeigeEnvironment:
         target = self.home / "empfang" / attachment.get_filename()
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(attachment.get_content())
-        if target.suffix == ".pdf":
-            from rathaus.pdf.reader import read_text
-
-            letter = "\n".join(read_text(target).values())
-        else:
-            from rathaus import Documents
-
-            letter = Documents().get_letter_text(target)
+        letter = robots.letter_text(target)
         # the letter's text with line breaks as blanks: a name may wrap at the end of a line
         return {"to": str(msg["To"]), "subject": str(msg["Subject"]), "file": target.name,
                 "letter": " ".join(letter.split())}
@@ -227,10 +187,7 @@ class GewerbeanzeigeEnvironment:
     @keyword
     def sample_message_id(self, key: str) -> str:
         """The Message-ID of the sample mail whose file name contains ``key``."""
-        for path in self.samples:
-            if key in path.name:
-                return "".join(str(email.message_from_bytes(path.read_bytes())["Message-ID"]).split())
-        raise AssertionError(f"No sample named '{key}'.")
+        return robots.sample_message_id(self.samples, key)
 
     @keyword
     def personal_data_of_samples(self) -> list[str]:

@@ -12,9 +12,7 @@ import csv
 import hashlib
 import io
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,13 +20,13 @@ from xml.etree import ElementTree
 
 from jsonschema import Draft202012Validator, FormatChecker
 from PIL import Image
-from robot.api import logger
 from robot.api.deco import keyword, library
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "processes")]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "processes")]
 
 from nutzungsstatistik.samples.generate import erwartete_werte, generate, write_correction  # noqa: E402
+from support import robots  # noqa: E402
 
 PROCESS = "nutzungsstatistik"
 FIGURES = ("aufrufe", "abgeschlossen", "abgebrochen")
@@ -79,24 +77,13 @@ class NutzungsstatistikEnvironment:
     @keyword
     def run_city_robot(self, robot: str, expected_rc: int = 0) -> str:
         """Runs ``rathaus run <robot>`` with this suite's RATHAUS_HOME; returns its console output."""
-        env = {**os.environ, "RATHAUS_HOME": str(self.home)}
-        result = subprocess.run(
-            [str(Path(sys.executable).parent / "rathaus"), "run", robot, "--output", str(self.home / "output")],
-            capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False,
-        )
-        self.last_output = result.stdout + result.stderr
-        logger.info(self.last_output)
-        if result.returncode != int(expected_rc):
-            raise AssertionError(f"rathaus run exited {result.returncode}, expected {expected_rc}:\n{self.last_output}")
+        self.last_output = robots.run_city_robot(robot, self.home, expected_rc=expected_rc, timeout=300)
         return self.last_output
 
     @keyword
     def output_xml_of_last_run(self) -> Path:
         """The merged ``output.xml`` of the last run (beside the ``log.html`` it printed)."""
-        for line in self.last_output.splitlines():
-            if line.startswith("Protokoll: "):
-                return Path(line.removeprefix("Protokoll: ").strip()).parent / "output.xml"
-        raise AssertionError("The run printed no 'Protokoll:' line.")
+        return robots.output_xml(self.last_output)
 
     @keyword
     def publication_folder(self, city: str) -> Path:

@@ -6,31 +6,22 @@ prepares the mailbox, starts the run and reads what ended up where.
 
 from __future__ import annotations
 
-import email
-import email.policy
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-from robot.api import logger
 from robot.api.deco import keyword, library
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "processes")]
 
+from support import robots  # noqa: E402
 from support.dovecot import Dovecot  # noqa: E402
 
 USER = "poststelle"
 PASSWORD_VARIABLE = "ACCEPTANCE_POSTSTELLE_PASSWORT"
-
-
-def _one_line(value: Any) -> str:
-    return "".join(str(value or "").split())
 
 
 @library(scope="SUITE", auto_keywords=False)
@@ -70,8 +61,7 @@ class PosteingangEnvironment:
     @keyword
     def deliver_samples_again(self) -> None:
         """Delivers the same sample mails (same Message-IDs) into the inbox once more."""
-        for path in self.samples:
-            self.dovecot.deliver(USER, "INBOX", path.read_bytes())
+        robots.deliver(self.dovecot, USER, self.samples)
 
     @keyword
     def deliver_mail_without_message_id(self) -> None:
@@ -84,8 +74,7 @@ class PosteingangEnvironment:
     @keyword
     def forget_work_item_queue(self) -> None:
         """Deletes the robot's local work item queue, as if its machine had been replaced."""
-        for path in (self.home / self.city / "posteingang").glob("workitems.sqlite*"):
-            path.unlink()
+        robots.forget_work_item_queue(self.home / self.city / "posteingang")
 
     # -- running the robot ---------------------------------------------------------------------------
 
@@ -96,40 +85,15 @@ class PosteingangEnvironment:
         Keyword arguments override config keys given as ``section__key=value``; ``env__NAME=value`` sets
         an environment variable of the run.
         """
-        config: dict[str, Any] = {
-            "postfach": {"url": self.dovecot.url(USER, tls="starttls"), "passwort_variable": PASSWORD_VARIABLE,
-                         "ca_datei": str(self.dovecot.cert_file)},
-        }
-        env = {**os.environ, "RATHAUS_HOME": str(self.home), PASSWORD_VARIABLE: self.dovecot.users[USER]}
-        for name, value in overrides.items():
-            section, _, key = name.partition("__")
-            if section == "env":
-                env[key] = value
-            else:
-                config.setdefault(section, {})[key] = value
-        override = self.home / "override.yaml"
-        override.write_text(yaml.safe_dump(config), encoding="utf-8")
-        result = subprocess.run(
-            [str(Path(sys.executable).parent / "rathaus"), "run", f"{self.city}/posteingang", "--config",
-             str(override), "--output", str(self.home / "output")],
-            capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=False,
-        )
-        self.last_output = result.stdout + result.stderr
-        logger.info(self.last_output)
-        if result.returncode != int(expected_rc):
-            raise AssertionError(f"rathaus run exited {result.returncode}, expected {expected_rc}:\n{self.last_output}")
+        config, env = robots.mailbox_settings(self.dovecot, USER, PASSWORD_VARIABLE)
+        self.last_output = robots.run_city_robot(f"{self.city}/posteingang", self.home, expected_rc=expected_rc,
+                                                 config=config, env=env, overrides=overrides)
         return self.last_output
 
     @keyword
     def output_xml_of_last_run(self) -> Path:
         """The merged ``output.xml`` beside the ``log.html`` that the last run printed."""
-        for line in self.last_output.splitlines():
-            if line.startswith("Protokoll: "):
-                log = Path(line.removeprefix("Protokoll: ").strip())
-                if not log.is_absolute() or not log.is_file():
-                    raise AssertionError(f"Log '{log}' is not an existing absolute path.")
-                return log.parent / "output.xml"
-        raise AssertionError("The run printed no 'Protokoll:' line.")
+        return robots.output_xml(self.last_output)
 
     # -- what ended up where -------------------------------------------------------------------------
 
@@ -157,7 +121,7 @@ class PosteingangEnvironment:
     @keyword
     def folder_count(self, folder: str) -> int:
         """Number of mails in a folder of the general mailbox (0 when the folder does not exist)."""
-        return self.dovecot.count(USER, folder) if folder in self.dovecot.folders(USER) else 0
+        return robots.folder_count(self.dovecot, USER, folder)
 
     @keyword
     def mailbox_folders(self) -> list[str]:
@@ -168,11 +132,10 @@ class PosteingangEnvironment:
     def messages_in_folder(self, folder: str) -> list[dict[str, Any]]:
         """The mails of a folder: ``message_id``, ``in_reply_to``, ``subject``, ``attachments`` (name, bytes)."""
         result = []
-        for raw in self.dovecot.messages(USER, folder):
-            msg = email.message_from_bytes(raw, policy=email.policy.default)
+        for msg in robots.parsed_mails(self.dovecot.messages(USER, folder)):
             result.append({
-                "message_id": _one_line(msg["Message-ID"]),
-                "in_reply_to": _one_line(msg["In-Reply-To"]),
+                "message_id": robots.one_line(msg["Message-ID"]),
+                "in_reply_to": robots.one_line(msg["In-Reply-To"]),
                 "subject": str(msg["Subject"] or ""),
                 "attachments": [(part.get_filename(), part.get_content()) for part in msg.iter_attachments()],
             })

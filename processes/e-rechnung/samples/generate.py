@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import mailbox
 import random
 import sys
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rathaus_sandbox.samples import deliver, write_mail_devdata
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -734,52 +734,23 @@ def generate(out: Path, city: str = "fulda", seed: int = 2026) -> list[Path]:
     return paths
 
 
-def deliver(paths: list[Path], maildir: Path, folder: str | None = None) -> None:
-    """Deliver mails into a Maildir (Maildir++ layout: subfolders as '.Name')."""
-    maildir.parent.mkdir(parents=True, exist_ok=True)
-    box = mailbox.Maildir(maildir, create=True)
-    target = box if not folder or folder == "INBOX" else box.add_folder(folder)
-    for path in paths:
-        target.add(mailbox.MaildirMessage(path.read_bytes()))
-
-
 def write_devdata(paths: list[Path], devdata: Path, city: str = "fulda") -> None:
     """Robocorp-style ``devdata/``: ``env.json`` and the input work items the producer makes of each mail
     (one per invoice, one for a mail without invoice), so the consumer step can be tried without a mailbox."""
-    import email
-    from email import policy
-    from email.utils import parseaddr, parsedate_to_datetime
+    env = {"RATHAUS_HOME": "var/devdata", f"{city.upper()}_FINANZSYSTEM_PASSWORT": "nur-fuer-die-sandbox"}
+    write_mail_devdata(paths, devdata, env, _work_items)
 
+
+def _work_items(base: dict[str, Any], names: list[str], folder: Path) -> list[dict[str, Any]]:
     from erechnung.attachments import sort_attachments
 
-    (devdata / "work-items-in").mkdir(parents=True, exist_ok=True)
-    env = {"RATHAUS_HOME": "var/devdata", f"{city.upper()}_FINANZSYSTEM_PASSWORT": "nur-fuer-die-sandbox"}
-    (devdata / "env.json").write_text(json.dumps(env, indent=2) + "\n", encoding="utf-8")
-    for path in paths:
-        mail = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        folder = devdata / "work-items-in" / path.stem
-        folder.mkdir(parents=True, exist_ok=True)
-        names = []
-        for part in mail.iter_attachments():
-            name = part.get_filename()
-            (folder / name).write_bytes(part.get_content())
-            names.append(name)
-        sorted_files = sort_attachments([folder / name for name in names])
-        invoices = [Path(p).name for p in sorted_files.invoices]
-        enclosures = [Path(p).name for p in sorted_files.enclosures]
-        base = {
-            "message_id": "".join(str(mail["Message-ID"]).split()),
-            "eingang": parsedate_to_datetime(mail["Date"]).strftime("%d.%m.%Y"),
-            "absender": parseaddr(mail["From"])[1],
-        }
-        if invoices:
-            items = [{"payload": {**base, "art": "rechnung", "datei": name, "anlagen": enclosures},
-                      "files": {n: n for n in [name, *enclosures]}} for name in invoices]
-        else:
-            items = [{"payload": {**base, "art": "keine_rechnung", "anhaenge": names},
-                      "files": {n: n for n in names}}]
-        (folder / "work-items.json").write_text(json.dumps(items, indent=2, ensure_ascii=False) + "\n",
-                                                encoding="utf-8")
+    sorted_files = sort_attachments([folder / name for name in names])
+    invoices = [Path(p).name for p in sorted_files.invoices]
+    enclosures = [Path(p).name for p in sorted_files.enclosures]
+    if invoices:
+        return [{"payload": {**base, "art": "rechnung", "datei": name, "anlagen": enclosures},
+                 "files": {n: n for n in [name, *enclosures]}} for name in invoices]
+    return [{"payload": {**base, "art": "keine_rechnung", "anhaenge": names}, "files": {n: n for n in names}}]
 
 
 def main(argv: list[str] | None = None) -> int:

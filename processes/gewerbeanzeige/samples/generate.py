@@ -15,8 +15,6 @@ registered start, a PDF that is no GewA form, a mail without attachment.
 from __future__ import annotations
 
 import argparse
-import json
-import mailbox
 import random
 import sys
 import tempfile
@@ -34,6 +32,7 @@ ROOT = HERE.parents[2]
 sys.path.insert(0, str(HERE.parents[1]))  # processes/ for the 'gewerbeanzeige' package
 
 from rathaus_sandbox.pdfforms import FieldSpec, build_form  # noqa: E402
+from rathaus_sandbox.samples import deliver, write_mail_devdata  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
@@ -310,44 +309,11 @@ def seed_register(database: Path, city: str = "offenbach", seed: int = 2026, tod
     return numbers
 
 
-def deliver(paths: list[Path], maildir: Path, folder: str | None = None) -> None:
-    """Deliver mails into a Maildir (Maildir++ layout: subfolders as '.Name')."""
-    maildir.parent.mkdir(parents=True, exist_ok=True)
-    box = mailbox.Maildir(maildir, create=True)
-    target = box if not folder or folder == "INBOX" else box.add_folder(folder)
-    for path in paths:
-        target.add(mailbox.MaildirMessage(path.read_bytes()))
-
-
 def write_devdata(paths: list[Path], devdata: Path, city: str = "offenbach") -> None:
     """Robocorp-style ``devdata/``: ``env.json`` and one input work item per sample mail, as the producer
     makes them (variables and attachments), so the consumer step can be tried without a mailbox."""
-    import email
-    import shutil
-    from email import policy
-    from email.utils import parseaddr, parsedate_to_datetime
-
-    shutil.rmtree(devdata / "work-items-in", ignore_errors=True)
-    (devdata / "work-items-in").mkdir(parents=True, exist_ok=True)
     env = {"RATHAUS_HOME": "var/devdata", f"{city.upper()}_GEWERBEREGISTER_PASSWORT": "nur-fuer-die-sandbox"}
-    (devdata / "env.json").write_text(json.dumps(env, indent=2) + "\n", encoding="utf-8")
-    for path in paths:
-        mail = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        folder = devdata / "work-items-in" / path.stem
-        folder.mkdir(parents=True, exist_ok=True)
-        files = []
-        for part in mail.iter_attachments():
-            name = part.get_filename()
-            (folder / name).write_bytes(part.get_content())
-            files.append(name)
-        payload = {
-            "message_id": mail["Message-ID"],
-            "eingang": parsedate_to_datetime(mail["Date"]).strftime("%d.%m.%Y"),
-            "absender": parseaddr(mail["From"])[1],
-        }
-        items = [{"payload": payload, "files": {name: name for name in files}}]
-        (folder / "work-items.json").write_text(json.dumps(items, indent=2, ensure_ascii=False) + "\n",
-                                                encoding="utf-8")
+    write_mail_devdata(paths, devdata, env, clean=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib.util
-import json
-import mailbox
 import random
 import shutil
 import sys
@@ -37,6 +35,7 @@ from typing import Any
 
 import yaml
 from rathaus.einvoice.leitweg import make_leitweg_id
+from rathaus_sandbox.samples import deliver, write_env, write_work_items
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -409,14 +408,6 @@ def expected_routing(city: str, seed: int = 2026) -> dict[str, dict[str, Any]]:
     }
 
 
-def deliver(paths: list[Path], maildir: Path) -> None:
-    """Deliver mails into a Maildir's inbox (Maildir++ layout)."""
-    maildir.parent.mkdir(parents=True, exist_ok=True)
-    box = mailbox.Maildir(maildir, create=True)
-    for path in paths:
-        box.add(mailbox.MaildirMessage(path.read_bytes()))
-
-
 #: Cases written to devdata/: one per kind of path through the robot.
 DEVDATA_CASES = ("laermbeschwerde", "e-rechnung", "scan-brief", "scan-unlesbar", "mehrdeutig")
 
@@ -436,15 +427,14 @@ def write_devdata(folder: Path, paths: list[Path], city: str, seed: int = 2026) 
         received = (START + timedelta(minutes=7 * (int(path.stem[:2]) - 1))).isoformat()
         item = {"payload": {"message_id": expected[key]["message_id"], "eingang": received},
                 "files": {"nachricht.eml": "nachricht.eml"}}
-        (case / "work-items.json").write_text(json.dumps([item], ensure_ascii=False, indent=4) + "\n",
-                                              encoding="utf-8")
+        write_work_items(case, [item], indent=4)
     env = {
         "RPA_WORKITEMS_ADAPTER": "FileAdapter",
         "RPA_INPUT_WORKITEM_PATH": "processes/posteingang/devdata/work-items-in/scan-brief/work-items.json",
         "RPA_OUTPUT_WORKITEM_PATH": "output/posteingang/work-items-out/work-items.json",
         "RATHAUS_HOME": "var/devdata",
     }
-    (folder / "env.json").write_text(json.dumps(env, indent=4) + "\n", encoding="utf-8")
+    write_env(folder, env, indent=4)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,6 @@ attachment, and a mail that is not an application form.
 from __future__ import annotations
 
 import argparse
-import mailbox
 import random
 import sys
 import tempfile
@@ -26,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # processes/ for the 'unterhaltsvorschuss' package
 
 from rathaus_sandbox.pdfforms import FieldSpec, build_form  # noqa: E402
+from rathaus_sandbox.samples import deliver, write_mail_devdata  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
@@ -222,43 +222,11 @@ def generate(out: Path, good: int = 4, seed: int = 2026) -> list[Path]:
     return paths
 
 
-def deliver(paths: list[Path], maildir: Path, folder: str | None = None) -> None:
-    """Deliver mails into a Maildir (Maildir++ layout: subfolders as '.Name')."""
-    maildir.parent.mkdir(parents=True, exist_ok=True)
-    box = mailbox.Maildir(maildir, create=True)
-    target = box if not folder or folder == "INBOX" else box.add_folder(folder)
-    for path in paths:
-        target.add(mailbox.MaildirMessage(path.read_bytes()))
-
-
 def write_devdata(paths: list[Path], devdata: Path) -> None:
     """Robocorp-style ``devdata/``: ``env.json`` and one input work item per sample mail, as the producer
     makes them (variables and attachments), so the consumer step can be tried without a mailbox."""
-    import email
-    import json
-    from email import policy
-    from email.utils import parseaddr, parsedate_to_datetime
-
-    (devdata / "work-items-in").mkdir(parents=True, exist_ok=True)
-    env = {"RATHAUS_HOME": "var/devdata", "GIESSEN_UVG_FACHVERFAHREN_PASSWORT": "nur-fuer-die-sandbox"}
-    (devdata / "env.json").write_text(json.dumps(env, indent=2) + "\n", encoding="utf-8")
-    for path in paths:
-        mail = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        folder = devdata / "work-items-in" / path.stem
-        folder.mkdir(parents=True, exist_ok=True)
-        files = []
-        for part in mail.iter_attachments():
-            name = part.get_filename()
-            (folder / name).write_bytes(part.get_content())
-            files.append(name)
-        payload = {
-            "message_id": mail["Message-ID"],
-            "eingang": parsedate_to_datetime(mail["Date"]).strftime("%d.%m.%Y"),
-            "absender": parseaddr(mail["From"])[1],
-        }
-        items = [{"payload": payload, "files": {name: name for name in files}}]
-        (folder / "work-items.json").write_text(json.dumps(items, indent=2, ensure_ascii=False) + "\n",
-                                                encoding="utf-8")
+    write_mail_devdata(paths, devdata, {"RATHAUS_HOME": "var/devdata",
+                                        "GIESSEN_UVG_FACHVERFAHREN_PASSWORT": "nur-fuer-die-sandbox"})
 
 
 def main(argv: list[str] | None = None) -> int:

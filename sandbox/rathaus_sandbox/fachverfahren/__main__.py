@@ -2,74 +2,25 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from dataclasses import replace
-from pathlib import Path
 
-from werkzeug.serving import make_server
-
+from ..webapp.cli import SandboxCommand, parse_user
 from .app import create_app
 from .settings import Settings
 
+COMMAND = SandboxCommand(
+    module="rathaus_sandbox.fachverfahren",
+    description="Sandbox-UVG-Fachverfahren für Demos und Tests starten.",
+    default_port=8765,
+    banner="UVG-Fachverfahren (Sandbox)",
+    create_app=create_app,
+    settings=Settings,
+)
+build_parser = COMMAND.build_parser
+settings_from_args = COMMAND.settings_from_args
+main = COMMAND.main
 
-def parse_user(text: str) -> tuple[str, str]:
-    """``name:passwort`` -> (name, passwort)."""
-    user, sep, password = text.partition(":")
-    if not sep or not user or not password:
-        raise argparse.ArgumentTypeError(f"Benutzerangabe '{user}:…' ungültig: erwartet NAME:PASSWORT.")
-    return user, password
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m rathaus_sandbox.fachverfahren",
-        description="Sandbox-UVG-Fachverfahren für Demos und Tests starten.",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="Adresse (Standard 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="Port (Standard 8765, 0 = frei wählen)")
-    parser.add_argument("--db", type=Path, help="SQLite-Datei (wird angelegt)")
-    parser.add_argument("--user", type=parse_user, action="append", help="NAME:PASSWORT, mehrfach möglich")
-    parser.add_argument("--delay-ms", type=int, help="Verzögerung je Anfrage in ms")
-    parser.add_argument("--error-rate", type=float, help="Anteil 0..1 der Anfragen mit 503")
-    parser.add_argument("--seed", type=int, help="Startwert für die Fehlerauswahl")
-    parser.add_argument("--session-timeout", type=float, help="Sitzungsdauer ohne Aktivität in Sekunden")
-    parser.add_argument("--mandant", help="Name der Stadt im Kopf der Seiten")
-    return parser
-
-
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Environment variables first, then the command line on top."""
-    settings = Settings.from_env()
-    changes: dict[str, object] = {}
-    if args.db is not None:
-        changes["database"] = args.db
-    if args.user:
-        changes["users"] = dict(args.user)
-    for attr, name in (("delay_ms", "delay_ms"), ("error_rate", "error_rate"), ("seed", "seed"),
-                       ("session_timeout", "session_timeout_s"), ("mandant", "mandant")):
-        if getattr(args, attr) is not None:
-            changes[name] = getattr(args, attr)
-    return Settings.from_mapping({**settings.__dict__, **changes}) if changes else replace(settings)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        settings = settings_from_args(args)
-    except ValueError as err:
-        print(err, file=sys.stderr)
-        return 2
-    server = make_server(args.host, args.port, create_app(settings), threaded=True)
-    print(f"UVG-Fachverfahren (Sandbox) läuft unter http://{args.host}:{server.server_port}/", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
-
+__all__ = ["COMMAND", "build_parser", "main", "parse_user", "settings_from_args"]
 
 if __name__ == "__main__":
     sys.exit(main())

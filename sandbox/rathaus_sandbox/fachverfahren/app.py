@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import json
-import random
-import secrets
-import threading
-import time
-from collections.abc import Callable, Mapping
-from functools import wraps
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Flask, abort, jsonify, redirect, render_template, request, session, url_for
-from markupsafe import Markup
 from werkzeug.utils import secure_filename
 
+from ..webapp.site import SandboxSite, api_denied, api_user, create_sandbox_app, login_required
 from .db import CaseStore
 from .fields import (
     BUNDESLAENDER,
@@ -31,8 +23,18 @@ from .fields import (
 from .settings import Settings
 from .validation import normalize_iban, validate_case
 
-F = TypeVar("F", bound=Callable[..., Any])
-
+SITE = SandboxSite(
+    service="UVG-Fachverfahren (Sandbox)",
+    home="faelle",
+    realm="UVG-Fachverfahren Sandbox",
+    title="UVG-Fachverfahren",
+    product="UVG-Fachverfahren",
+    footer="Fachbereich Jugend, Familie und Soziales · Unterhaltsvorschussstelle · Testsystem ohne echte Daten",
+    stylesheet="fachverfahren.css",
+    navigation=(("faelle", "Fallsuche"), ("neu", "Neuer Fall")),
+    not_found="Die angeforderte Seite oder der Fall existiert nicht.",
+    public=("/uebung/",),
+)
 BUNDESLAND_CODES = ("BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH")
 SEARCH_FIELDS = (
     ("antragsteller_name", "Name der antragstellenden Person"),
@@ -42,147 +44,31 @@ SEARCH_FIELDS = (
     ("kind_geburtsdatum", "Geburtsdatum des Kindes"),
     ("aktenzeichen", "Aktenzeichen"),
 )
-MSG_LOGIN_FAILED = "Anmeldung fehlgeschlagen: Benutzername oder Passwort falsch."
-MSG_SESSION_EXPIRED = "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an."
-MSG_CSRF = (
-    "Die Anfrage wurde abgelehnt: Sicherheitsmerkmal (CSRF-Token) fehlt oder ist ungültig. "
-    "Bitte laden Sie die Seite neu und versuchen Sie es erneut."
-)
-MSG_MAINTENANCE = (
-    "Wartungsarbeiten: Der Dienst ist vorübergehend nicht verfügbar. Bitte versuchen Sie es später erneut."
-)
-# Paths that are never slowed down nor failed on purpose: health check, static files, the test API.
-_UNDISTURBED = ("/status", "/static/", "/api/")
-_PUBLIC = ("/anmelden", "/status", "/static/", "/uebung/", "/api/")
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """Build the sandbox Fachverfahren; ``config`` holds the :class:`Settings` attributes."""
     settings = Settings.from_mapping(config)
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
+    app = create_sandbox_app(__name__, settings, SITE)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024
-    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600  # CSS/JS cached like in production
-    app.config["RATHAUS_SETTINGS"] = settings
     db_path = settings.database_path()
     store = CaseStore(db_path)
     app.extensions["rathaus_store"] = store
     upload_dir = db_path.parent / f"{db_path.stem}-anlagen"
-    rng = random.Random(settings.seed)  # failure injection, not cryptography
-    rng_lock = threading.Lock()
 
-    @app.context_processor
-    def _globals() -> dict[str, Any]:
-        return {
-            "mandant": settings.mandant,
-            "benutzer": session.get("benutzer"),
-            "csrf_token": _csrf_token(),
-            "csrf_feld": Markup('<input type="hidden" name="csrf_token" value="{}">').format(_csrf_token()),
-        }
-
-    @app.before_request
-    def _before() -> Any:
-        path = request.path
-        undisturbed = path.startswith(_UNDISTURBED)
-        if not undisturbed:
-            if settings.delay_ms:
-                time.sleep(settings.delay_ms / 1000)
-            if settings.error_rate:
-                with rng_lock:
-                    draw = rng.random()
-                if draw < settings.error_rate:
-                    return render_template("fehler.html", titel="Wartungsarbeiten", meldung=MSG_MAINTENANCE), 503
-        if session.get("benutzer"):
-            now = time.time()
-            if now - float(session.get("zuletzt", 0)) > settings.session_timeout_s:
-                session.clear()
-                if path.startswith("/api/"):
-                    return jsonify({"fehler": MSG_SESSION_EXPIRED}), 401
-                if not path.startswith(_PUBLIC):
-                    return redirect(url_for("anmelden", abgelaufen=1))
-            else:
-                session["zuletzt"] = now
-        if request.method == "POST":
-            sent = request.form.get("csrf_token", "")
-            expected = session.get("csrf", "")
-            if not expected or not hmac.compare_digest(sent, expected):
-                return render_template("fehler.html", titel="Ungültige Anfrage", meldung=MSG_CSRF), 400
-        return None
-
-    def login_required(view: F) -> F:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not session.get("benutzer"):
-                return redirect(url_for("anmelden", weiter=request.full_path.rstrip("?")))
-            return view(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-    _auth_routes(app, settings)
-    _case_routes(app, settings, store, upload_dir, login_required)
+    _case_routes(app, settings, store, upload_dir)
     _exercise_routes(app)
-
-    _error_pages(app, settings)
-    return app
-
-
-def _auth_routes(app: Flask, settings: Settings) -> None:
-    """Start page, health check, login and logout."""
-
-    @app.get("/status")
-    def status() -> Any:
-        return jsonify({"status": "ok", "dienst": "UVG-Fachverfahren (Sandbox)", "mandant": settings.mandant})
-
-    @app.get("/")
-    def start() -> Any:
-        return redirect(url_for("faelle"))
-
-    @app.route("/anmelden", methods=["GET", "POST"])
-    def anmelden() -> Any:
-        meldung = MSG_SESSION_EXPIRED if request.args.get("abgelaufen") else None
-        weiter = request.values.get("weiter", "")
-        if not weiter.startswith("/") or weiter.startswith("//"):
-            weiter = url_for("faelle")
-        benutzername = ""
-        if request.method == "POST":
-            benutzername = request.form.get("benutzername", "").strip()
-            passwort = request.form.get("passwort", "")
-            expected = settings.users.get(benutzername)
-            if expected is not None and hmac.compare_digest(passwort.encode(), expected.encode()):
-                session.clear()
-                session["benutzer"] = benutzername
-                session["zuletzt"] = time.time()
-                session["csrf"] = secrets.token_urlsafe(32)
-                return redirect(weiter)
-            meldung = MSG_LOGIN_FAILED
-        return render_template("anmelden.html", meldung=meldung, weiter=weiter, benutzername=benutzername)
-
-    @app.route("/abmelden", methods=["GET", "POST"])
-    def abmelden() -> Any:
-        session.clear()
-        return render_template("anmelden.html", meldung=None, hinweis="Sie wurden abgemeldet.",
-                               weiter=url_for("faelle"), benutzername="")
-
-
-def _error_pages(app: Flask, settings: Settings) -> None:
-    """German error pages."""
-
-    @app.errorhandler(404)
-    def _nicht_gefunden(_err: Exception) -> Any:
-        return render_template("fehler.html", titel="Nicht gefunden",
-                               meldung="Die angeforderte Seite oder der Fall existiert nicht."), 404
 
     @app.errorhandler(413)
     def _zu_gross(_err: Exception) -> Any:
         return render_template("fehler.html", titel="Datei zu groß",
                                meldung=f"Anlagen dürfen höchstens {settings.max_upload_mb} MB groß sein."), 413
 
+    return app
 
-def _case_routes(
-    app: Flask, settings: Settings, store: CaseStore, upload_dir: Path,
-    login_required: Callable[[F], F],
-) -> None:
+
+def _case_routes(app: Flask, settings: Settings, store: CaseStore, upload_dir: Path) -> None:
     """Case search, new case, case detail and the sandbox-only JSON API."""
 
     @app.get("/faelle")
@@ -242,15 +128,15 @@ def _case_routes(
 
     @app.get("/api/faelle")
     def api_faelle() -> Any:
-        if not _api_user(settings):
-            return _api_denied()
+        if not api_user(settings):
+            return api_denied()
         faelle = store.all()
         return jsonify({"anzahl": len(faelle), "faelle": faelle})
 
     @app.get("/api/faelle/<aktenzeichen>")
     def api_fall(aktenzeichen: str) -> Any:
-        if not _api_user(settings):
-            return _api_denied()
+        if not api_user(settings):
+            return api_denied()
         daten = store.get(aktenzeichen)
         if daten is None:
             return jsonify({"fehler": f"Fall {aktenzeichen} nicht gefunden."}), 404
@@ -275,13 +161,6 @@ def _exercise_routes(app: Flask) -> None:
         return render_template("reaktiv.html", familienstaende=FIELDS_BY_NAME["antragsteller_familienstand"].choices)
 
 
-def _csrf_token() -> str:
-    token = session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token
-    return token
-
 
 def _parse_events(text: str) -> dict[str, Any]:
     try:
@@ -293,30 +172,6 @@ def _parse_events(text: str) -> dict[str, Any]:
 
 def _labels() -> dict[str, str]:
     return {f.name: f.label for f in FIELDS}
-
-
-def _api_user(settings: Settings) -> str | None:
-    """User of an API call: the logged-in session, or HTTP basic auth with a configured user."""
-    if session.get("benutzer"):
-        return session["benutzer"]
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Basic "):
-        return None
-    try:
-        user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    expected = settings.users.get(user)
-    if expected is not None and hmac.compare_digest(password.encode(), expected.encode()):
-        return user
-    return None
-
-
-def _api_denied() -> Any:
-    response = jsonify({"fehler": "Anmeldung erforderlich (Sitzung oder HTTP Basic Auth)."})
-    response.status_code = 401
-    response.headers["WWW-Authenticate"] = 'Basic realm="UVG-Fachverfahren Sandbox"'
-    return response
 
 
 def database_of(app: Flask) -> Path:

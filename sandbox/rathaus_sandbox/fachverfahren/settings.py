@@ -2,90 +2,27 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..webapp.settings import DEFAULT_PASSWORD, SandboxSettings
 
 DEFAULT_USER = "sachbearbeitung"
-DEFAULT_PASSWORD = "sandbox"  # noqa: S105 - sandbox only, documented in the README and the login page hint
+
+__all__ = ["DEFAULT_PASSWORD", "DEFAULT_USER", "Settings"]
 
 
 @dataclass(frozen=True)
-class Settings:
-    """How one sandbox instance behaves.
+class Settings(SandboxSettings):
+    """How one sandbox instance behaves: the attributes of :class:`SandboxSettings`, plus
 
-    - ``database``: SQLite file, created on demand (default: a new file in a temporary folder).
-    - ``users``: user name -> password (default ``sachbearbeitung`` / ``sandbox``).
-    - ``session_timeout_s``: idle time after which the session ends (default 900).
-    - ``delay_ms``: slowness added to each request (default 0).
-    - ``error_rate``: fraction 0..1 of requests answered with 503 "Wartungsarbeiten" (default 0).
-    - ``seed``: makes the error draws reproducible (default: random).
-    - ``mandant``: the city shown in the header.
-    - ``secret_key``: signs the session cookie (default: random per start, sessions end on restart).
+    - ``max_upload_mb``: largest attachment of a new case (default 10).
+
+    Environment variables: ``RATHAUS_SANDBOX_*``.
     """
 
-    database: Path | None = None
-    users: Mapping[str, str] = field(default_factory=lambda: {DEFAULT_USER: DEFAULT_PASSWORD})
-    session_timeout_s: float = 900.0
-    delay_ms: int = 0
-    error_rate: float = 0.0
-    seed: int | None = None
-    mandant: str = "Musterstadt"
-    secret_key: str | None = None
+    PRODUCT: ClassVar[str] = "Sandbox-Fachverfahren"
+    ENV_PREFIX: ClassVar[str] = "RATHAUS_SANDBOX_"
+    DB_STEM: ClassVar[str] = "fachverfahren"
+
     max_upload_mb: int = 10
-
-    @classmethod
-    def from_mapping(cls, config: Settings | Mapping[str, Any] | None) -> Settings:
-        """Build settings from a mapping with the attribute names above; unknown keys are an error."""
-        if config is None:
-            return cls()
-        if isinstance(config, Settings):
-            return config
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise ValueError(
-                f"Unbekannte Einstellung(en) für das Sandbox-Fachverfahren: {', '.join(unknown)}. "
-                f"Bekannt sind: {', '.join(sorted(known))}."
-            )
-        values = dict(config)
-        if values.get("database") is not None:
-            values["database"] = Path(values["database"])
-        if "users" in values:
-            values["users"] = dict(values["users"])
-        settings = cls(**values)
-        if not 0.0 <= settings.error_rate <= 1.0:
-            raise ValueError("error_rate muss zwischen 0 und 1 liegen.")
-        return settings
-
-    @classmethod
-    def from_env(cls, base: Settings | None = None) -> Settings:
-        """Overlay ``RATHAUS_SANDBOX_*`` environment variables (fallbacks of the command line)."""
-        settings = base or cls()
-        env = os.environ
-        changes: dict[str, Any] = {}
-        if env.get("RATHAUS_SANDBOX_DB"):
-            changes["database"] = Path(env["RATHAUS_SANDBOX_DB"])
-        if env.get("RATHAUS_SANDBOX_USER"):
-            user, _, password = env["RATHAUS_SANDBOX_USER"].partition(":")
-            changes["users"] = {user: password}
-        for key, name, conv in (
-            ("RATHAUS_SANDBOX_DELAY_MS", "delay_ms", int),
-            ("RATHAUS_SANDBOX_ERROR_RATE", "error_rate", float),
-            ("RATHAUS_SANDBOX_SESSION_TIMEOUT", "session_timeout_s", float),
-            ("RATHAUS_SANDBOX_SEED", "seed", int),
-        ):
-            if env.get(key):
-                changes[name] = conv(env[key])
-        if env.get("RATHAUS_SANDBOX_MANDANT"):
-            changes["mandant"] = env["RATHAUS_SANDBOX_MANDANT"]
-        return replace(settings, **changes) if changes else settings
-
-    def database_path(self) -> Path:
-        """The SQLite file, choosing a temporary one when none is configured."""
-        if self.database is not None:
-            return self.database
-        return Path(tempfile.mkdtemp(prefix="rathaus-fachverfahren-")) / "fachverfahren.sqlite"

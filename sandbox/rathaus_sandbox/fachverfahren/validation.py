@@ -7,26 +7,14 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from ..webapp.validation import parse_date
 from .fields import FIELDS, Field
 
-_DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})$")
 _MONTH = re.compile(r"^(\d{2})\.(\d{4})$")
 _PLZ = re.compile(r"^\d{5}$")
 _AMOUNT = re.compile(r"^\d{1,3}(\.\d{3})*(,\d{1,2})?$|^\d+(,\d{1,2})?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
-
-
-def parse_date(text: str) -> date | None:
-    """``TT.MM.JJJJ`` -> date, or None when the text is no valid date."""
-    match = _DATE.match(text.strip())
-    if not match:
-        return None
-    day, month, year = (int(g) for g in match.groups())
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
 
 
 def parse_month(text: str) -> date | None:

@@ -2,91 +2,27 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from ..webapp.settings import DEFAULT_PASSWORD, SandboxSettings
 
 DEFAULT_USER = "rechnungseingang"
-DEFAULT_PASSWORD = "sandbox"  # noqa: S105 - sandbox only, documented in the README and the login page hint
+
+__all__ = ["DEFAULT_PASSWORD", "DEFAULT_USER", "Settings"]
 
 
 @dataclass(frozen=True)
-class Settings:
-    """How one instance of the sandbox finance system behaves.
+class Settings(SandboxSettings):
+    """How one instance of the sandbox finance system behaves: the attributes of :class:`SandboxSettings`,
+    with the default user ``rechnungseingang`` / ``sandbox``.
 
-    - ``database``: SQLite file, created on demand (default: a new file in a temporary folder).
-    - ``users``: user name -> password (default ``rechnungseingang`` / ``sandbox``).
-    - ``session_timeout_s``: idle time after which the session ends (default 900).
-    - ``delay_ms``: slowness added to each request (default 0).
-    - ``error_rate``: fraction 0..1 of requests answered with 503 "Wartungsarbeiten" (default 0).
-    - ``seed``: makes the error draws reproducible (default: random).
-    - ``mandant``: the city shown in the header.
-    - ``secret_key``: signs the session cookie (default: random per start, sessions end on restart).
+    Environment variables: ``RATHAUS_FINANZEN_*``.
     """
 
-    database: Path | None = None
+    PRODUCT: ClassVar[str] = "Sandbox-Finanzverfahren"
+    ENV_PREFIX: ClassVar[str] = "RATHAUS_FINANZEN_"
+    DB_STEM: ClassVar[str] = "finanzen"
+
     users: Mapping[str, str] = field(default_factory=lambda: {DEFAULT_USER: DEFAULT_PASSWORD})
-    session_timeout_s: float = 900.0
-    delay_ms: int = 0
-    error_rate: float = 0.0
-    seed: int | None = None
-    mandant: str = "Musterstadt"
-    secret_key: str | None = None
-
-    @classmethod
-    def from_mapping(cls, config: Settings | Mapping[str, Any] | None) -> Settings:
-        """Build settings from a mapping with the attribute names above; unknown keys are an error."""
-        if config is None:
-            return cls()
-        if isinstance(config, Settings):
-            return config
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise ValueError(
-                f"Unbekannte Einstellung(en) für das Sandbox-Finanzverfahren: {', '.join(unknown)}. "
-                f"Bekannt sind: {', '.join(sorted(known))}."
-            )
-        values = dict(config)
-        if values.get("database") is not None:
-            values["database"] = Path(values["database"])
-        if "users" in values:
-            values["users"] = dict(values["users"])
-        settings = cls(**values)
-        if not 0.0 <= settings.error_rate <= 1.0:
-            raise ValueError("error_rate muss zwischen 0 und 1 liegen.")
-        if settings.session_timeout_s <= 0:
-            raise ValueError("session_timeout_s muss größer als 0 sein.")
-        return settings
-
-    @classmethod
-    def from_env(cls, base: Settings | None = None) -> Settings:
-        """Overlay ``RATHAUS_FINANZEN_*`` environment variables (fallbacks of the command line)."""
-        settings = base or cls()
-        env = os.environ
-        changes: dict[str, Any] = {}
-        if env.get("RATHAUS_FINANZEN_DB"):
-            changes["database"] = Path(env["RATHAUS_FINANZEN_DB"])
-        if env.get("RATHAUS_FINANZEN_USER"):
-            user, _, password = env["RATHAUS_FINANZEN_USER"].partition(":")
-            changes["users"] = {user: password}
-        for key, name, conv in (
-            ("RATHAUS_FINANZEN_DELAY_MS", "delay_ms", int),
-            ("RATHAUS_FINANZEN_ERROR_RATE", "error_rate", float),
-            ("RATHAUS_FINANZEN_SESSION_TIMEOUT", "session_timeout_s", float),
-            ("RATHAUS_FINANZEN_SEED", "seed", int),
-        ):
-            if env.get(key):
-                changes[name] = conv(env[key])
-        if env.get("RATHAUS_FINANZEN_MANDANT"):
-            changes["mandant"] = env["RATHAUS_FINANZEN_MANDANT"]
-        return replace(settings, **changes) if changes else settings
-
-    def database_path(self) -> Path:
-        """The SQLite file, choosing a temporary one when none is configured."""
-        if self.database is not None:
-            return self.database
-        return Path(tempfile.mkdtemp(prefix="rathaus-finanzen-")) / "finanzen.sqlite"

@@ -7,24 +7,12 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from ..webapp.validation import parse_date
 from .fields import FIELDS, WAEHRUNGEN
 
-_DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})$")
 _AMOUNT = re.compile(r"^-?(\d{1,3}(\.\d{3})*|\d+)(,\d{1,2})?$")
 _DIGITS = re.compile(r"^\d+$")
 _LEITWEG = re.compile(r"^(\d{2,12})(?:-([A-Za-z0-9]{1,30}))?-(\d{2})$")
-
-
-def parse_date(text: str) -> date | None:
-    """``TT.MM.JJJJ`` -> date, or None when the text is no valid date."""
-    match = _DATE.match(text.strip())
-    if not match:
-        return None
-    day, month, year = (int(g) for g in match.groups())
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
 
 
 def parse_amount(text: str) -> Decimal | None:

@@ -6,9 +6,9 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 
+from ..webapp.validation import parse_date
 from .fields import ABMELDUNG, ANMELDUNG, CHANGEABLE, UMMELDUNG, Field
 
-_DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})$")
 _PLZ = re.compile(r"^\d{5}$")
 _NUMBER = re.compile(r"^\d{1,6}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -17,18 +17,6 @@ _REGISTER = re.compile(r"^(HRA|HRB|GnR|PR|VR|GsR)\s?\d{1,7}(\s?[A-Z]{1,2})?$")
 _EARLIEST = date(1950, 1, 1)
 _DAYS_AHEAD = 366
 _ADULT = 18
-
-
-def parse_date(text: str | None) -> date | None:
-    """``TT.MM.JJJJ`` -> date, or None when the text is no valid date."""
-    match = _DATE.match((text or "").strip())
-    if not match:
-        return None
-    day, month, year = (int(g) for g in match.groups())
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
 
 
 def age_on(birth: date, day: date) -> int:

@@ -1,4 +1,4 @@
-// Tabs of the new-case form: every input stays in the one <form>; hidden tabs are only not displayed.
+// Tabs of the multi-tab forms: every input stays in the one <form>; hidden tabs are only not displayed.
 (function () {
   "use strict";
   const knoepfe = document.querySelectorAll("[data-reiter]");
