@@ -1,4 +1,4 @@
-"""The ``rathaus`` command line: run city robots locally, share processes, inspect PDFs, mails and e-invoices.
+"""The ``rathaus`` command line: city robots, process sharing, control room, PDFs, mails and e-invoices.
 
 Exit codes: 0 success, 1 the run itself failed or ``check`` found problems, 2 the input could not be read or
 is invalid (one line on stderr).
@@ -157,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     from rathaus.einvoice.cli import add_parser as add_invoice_parser
 
     add_invoice_parser(sub)
+
+    from rathaus.controlroom.cli import add_parsers as add_controlroom_parsers
+    from rathaus.controlroom.runner_cli import add_parser as add_runner_parser
+
+    add_controlroom_parsers(sub)
+    add_runner_parser(sub)
     return parser
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, text
 
 #: the machine's PostgreSQL (trust auth); override with RATHAUS_TEST_POSTGRES
 POSTGRES = os.environ.get("RATHAUS_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
-TEMPLATE = "rathaus_controlroom_template"
+#: one template per test session, so that concurrent sessions on the same server never drop each other's
+TEMPLATE = f"rathaus_template_{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
 
 def _admin():

@@ -33,6 +33,7 @@ def test_csrf_tokens_belong_to_one_session():
     assert sessions.csrf_ok(KEY, sessions.refresh(KEY, first, 60), token)  # refreshing keeps the token
     assert not sessions.csrf_ok(KEY, second, token)
     assert not sessions.csrf_ok(KEY, first, None)
+    assert not sessions.csrf_ok(KEY, first, "gefälscht-ü")  # a non-ASCII token is refused, not an error
 
 
 def test_the_app_answers_and_publishes_its_openapi(tmp_path):

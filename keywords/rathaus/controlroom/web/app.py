@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from rathaus.controlroom.db import Database
 from rathaus.controlroom.services.errors import ControlRoomError
 from rathaus.controlroom.settings import Settings
 from rathaus.controlroom.web import api_admin, api_items, api_runner, api_runs, api_schedules, ui
+
+STATIC = Path(__file__).with_name("static")
+
+#: German texts for HTTP errors that happen before a route runs (unknown address, wrong method, bad form)
+_HTTP_MESSAGES = {
+    400: "Die Anfrage war fehlerhaft, zum Beispiel ein beschädigtes Formular oder ein abgebrochener Datei-Upload. "
+         "Bitte die Seite neu laden und erneut absenden; es wurde nichts geändert.",
+    404: "Diese Seite gibt es nicht. Bitte prüfen Sie die Adresse oder gehen Sie zur Startseite.",
+    405: "Diese Aktion ist hier nicht möglich. Bitte benutzen Sie die Schaltflächen der Seite.",
+    413: "Die Anfrage ist zu groß. Bitte laden Sie kleinere Dateien hoch; es wurde nichts geändert.",
+}
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
@@ -20,12 +37,30 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     for module in (api_runs, api_runner, api_items, api_schedules, api_admin):
         app.include_router(module.router, prefix="/api")
     app.include_router(ui.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(ControlRoomError)
     async def _refused(request: Request, error: ControlRoomError) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(error), "code": error.code}, status_code=error.status)
         return ui.error_page(request, error)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, error: HTTPException) -> Response:
+        if request.url.path.startswith(("/api/", "/static/")):
+            return await http_exception_handler(request, error)
+        message = _HTTP_MESSAGES.get(error.status_code, "Die Anfrage konnte nicht bearbeitet werden.")
+        return ui.error_page(request, ControlRoomError(message), status=error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_form(request: Request, error: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(request, error)
+        fields = sorted({str(problem["loc"][-1]) for problem in error.errors() if problem.get("loc")})
+        message = ("Die Eingaben sind unvollständig oder ungültig"
+                   + (f" (Feld: {', '.join(fields)})" if fields else "")
+                   + ". Bitte das Formular prüfen und erneut absenden; es wurde nichts geändert.")
+        return ui.error_page(request, ControlRoomError(message), status=422)
 
     @app.get("/api/status", tags=["Betrieb"])
     def status() -> dict[str, str]:

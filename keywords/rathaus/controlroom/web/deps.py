@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,11 @@ def get_session(request: Request) -> Iterator[Session]:
     """One database session per request, committed when the route returns without error."""
     with request.app.state.database.session() as session:
         yield session
+
+
+#: the request's database session; ``scope="function"`` commits before the response is sent, so that a
+#: client's next request sees what this one wrote
+Db = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def _bearer(request: Request) -> str | None:

@@ -44,4 +44,4 @@ def csrf_token(key: bytes, session_value: str) -> str:
 
 
 def csrf_ok(key: bytes, session_value: str, token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(csrf_token(key, session_value), token or "")
+    return bool(token) and hmac.compare_digest(csrf_token(key, session_value).encode(), (token or "").encode())

@@ -1,0 +1,102 @@
+"""A small control-room world for the items, schedules, credentials and admin tests: three cities, robots, users.
+
+Cities and robots are inserted directly (not from the repository's catalogue) so that the tests do not change
+when processes are added. Users: ``<city>.<role>`` for giessen and marburg, ``fulda.clerk``, and ``betrieb``
+(operator); each has an API token in ``World.tokens``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from rathaus.controlroom.db import Database
+from rathaus.controlroom.models import City, Robot, Role, Run, RunState, User
+from rathaus.controlroom.services.users import Principal, create_token
+from rathaus.controlroom.settings import Settings
+from rathaus.controlroom.web.app import create_app
+
+PASSWORD = "ein-langes-Passwort-1"
+ROBOTS = {
+    # city/process: owner city
+    "giessen/unterhaltsvorschuss": "giessen",
+    "giessen/nutzungsstatistik": "marburg",
+    "marburg/nutzungsstatistik": "marburg",
+    "fulda/unterhaltsvorschuss": "giessen",
+}
+USERS = {
+    "giessen.clerk": ("giessen", Role.CLERK),
+    "giessen.admin": ("giessen", Role.ADMIN),
+    "giessen.owner": ("giessen", Role.OWNER),
+    "marburg.clerk": ("marburg", Role.CLERK),
+    "marburg.admin": ("marburg", Role.ADMIN),
+    "marburg.owner": ("marburg", Role.OWNER),
+    "fulda.clerk": ("fulda", Role.CLERK),
+    "betrieb": (None, Role.OPERATOR),
+}
+
+
+@dataclass
+class World:
+    db: Database
+    robots: dict[str, int] = field(default_factory=dict)
+    who: dict[str, Principal] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def run(self, robot: str) -> int:
+        """A queued run of ``city/process`` (as the runs service would start it)."""
+        city = robot.split("/", maxsplit=1)[0]
+        with self.db.session() as session:
+            run = Run(city_id=city, robot_id=self.robots[robot], state=RunState.QUEUED, attempt=0, cases_done=0,
+                      cases_total=0)
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def headers(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    return PasswordHasher().hash(PASSWORD)  # once: argon2 is slow on purpose
+
+
+def build_world(db: Database) -> World:
+    world = World(db)
+    with db.session() as session:
+        session.add_all([City(id="giessen", name="Gießen"), City(id="marburg", name="Marburg"),
+                         City(id="fulda", name="Fulda")])
+        session.flush()
+        for key, owner in ROBOTS.items():
+            city, process = key.split("/")
+            robot = Robot(city_id=city, process=process, title=process.title(), version="0.1.0", owner_city_id=owner)
+            session.add(robot)
+            session.flush()
+            world.robots[key] = robot.id
+        for name, (city, role) in USERS.items():
+            user = User(name=name, role=role, city_id=city, password_hash=_password_hash(), active=True)
+            session.add(user)
+            session.flush()
+            world.who[name] = Principal.of(user)
+            world.tokens[name] = create_token(session, name)
+    return world
+
+
+@contextmanager
+def api_client(world: World, data_dir: Path, **changes: object) -> Iterator[tuple[TestClient, Settings]]:
+    """A test client of the whole application on the world's database."""
+    settings = Settings.load(data_dir=data_dir, database_url=world.db.url)
+    if changes:
+        settings = settings.with_changes(**changes)
+    app = create_app(settings)
+    try:
+        with TestClient(app) as client:
+            yield client, settings
+    finally:
+        app.state.database.dispose()

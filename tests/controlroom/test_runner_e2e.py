@@ -1,0 +1,266 @@
+"""End to end: the control room served by uvicorn, runner processes (`python -m rathaus.controlroom.runner_cli`)
+that run real robots with `rathaus run`; progress, artifacts, cancelling, and a runner killed mid-run."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from items_world import build_world
+from rathaus.controlroom.db import Database
+from rathaus.controlroom.models import Robot
+from rathaus.controlroom.settings import Settings
+from rathaus.controlroom.web.app import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "processes" / "nutzungsstatistik" / "samples" / "generate.py"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _serve(settings: Settings) -> Iterator[str]:
+    app = create_app(settings)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        app.state.database.dispose()
+
+
+@pytest.fixture
+def control_room(sqlite_url, tmp_path):
+    db = Database(sqlite_url)
+    world = build_world(db)
+    with db.session() as session:
+        session.add(Robot(city_id="marburg", process="langsam", title="Langsam", version="0.1.0",
+                          owner_city_id="marburg"))
+        session.add(Robot(city_id="marburg", process="posteingang", title="Posteingang", version="0.1.0",
+                          owner_city_id="marburg"))  # (owner limburg: not in the test world)
+    settings = Settings.load(data_dir=tmp_path / "daten", database_url=sqlite_url).with_changes(lease_s=3)
+    with _serve(settings) as url:
+        yield url, world, settings
+    db.dispose()
+
+
+def _runner_token(client: httpx.Client, world, name: str) -> str:
+    answer = client.post("/api/runners", json={"name": name}, headers=world.headers("marburg.admin"))
+    assert answer.status_code == 201, answer.text
+    return answer.json()["token"]
+
+
+@contextlib.contextmanager
+def _runner(url: str, token: str, work: Path, project: Path | None = None) -> Iterator[subprocess.Popen]:
+    """A runner process in its own session, so that a test can kill the whole machine (runner and robot)."""
+    token_file = work.with_suffix(".token")
+    token_file.write_text(token + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RATHAUS_")}
+    if project is not None:
+        env["RATHAUS_PROJECT"] = str(project)
+    process = subprocess.Popen([sys.executable, "-m", "rathaus.controlroom.runner_cli", "--url", url, "--token-file",
+                                str(token_file), "--work", str(work), "--poll", "0.3"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        yield process
+    finally:
+        _kill_machine(process)
+
+
+def _kill_machine(process: subprocess.Popen) -> None:
+    """kill -9 every process of the runner's session: the runner, `rathaus run` and the robot."""
+    with contextlib.suppress(ProcessLookupError):
+        sid = os.getsid(process.pid)
+        for pid in [int(p) for p in os.listdir("/proc") if p.isdigit()]:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                if os.getsid(pid) == sid:
+                    os.kill(pid, signal.SIGKILL)
+    process.wait(10)
+
+
+def _wait(client: httpx.Client, run_id: int, headers, condition, timeout_s: float) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        answer = client.get(f"/api/runs/{run_id}", headers=headers)
+        assert answer.status_code == 200, answer.text
+        run = answer.json()
+        if condition(run) or time.monotonic() > deadline:
+            return run
+        time.sleep(0.2)
+
+
+def test_a_runner_process_runs_a_real_robot_with_uploaded_exports(control_room, tmp_path):
+    url, world, _ = control_room
+    exports = tmp_path / "exporte"
+    subprocess.run([sys.executable, str(SAMPLES), "--out", str(exports), "--city", "marburg", "--year", "2025"],
+                   check=True, stdout=subprocess.DEVNULL)
+    clerk = world.headers("marburg.clerk")
+    with httpx.Client(base_url=url, timeout=30) as client:
+        token = _runner_token(client, world, "rechner-1")
+        files = [("dateien", (p.name, p.read_bytes(), "text/csv")) for p in sorted(exports.glob("*.csv"))]
+        started = client.post("/api/runs", data={"robot": "marburg/nutzungsstatistik"}, files=files, headers=clerk)
+        assert started.status_code == 201, started.text
+        run_id = started.json()["id"]
+        with _runner(url, token, tmp_path / "arbeit"):
+            run = _wait(client, run_id, clerk, lambda r: r["state"] not in ("queued", "running"), 60)
+        assert run["state"] == "succeeded", run["message"]
+        assert (run["runner"], run["attempt"], run["cases_done"], run["cases_total"]) == ("rechner-1", 1, 3, 3)
+        assert "Exporte gelesen: 3" in run["message"] and "Monatswerte: 84 neu" in run["message"]
+        assert [item["state"] for item in run["items"]] == ["done"] * 3
+        listed = {a["name"]: a["kind"] for a in client.get(f"/api/runs/{run_id}/artifacts", headers=clerk).json()}
+        assert listed["log.html"] == "log" and listed["output.xml"] == "output"
+        assert listed["zusammenfassung.txt"] == "summary"
+        assert "nutzungsstatistik-marburg-2025.png" not in str(listed)  # the publication stays in the city's home
+        log = client.get(f"/api/runs/{run_id}/artifacts/log.html", headers=clerk)
+        assert log.headers["content-type"].startswith("text/html") and b"Nutzungszahlen" in log.content
+        assert client.get(f"/api/runs/{run_id}/artifacts/log.html",
+                          headers=world.headers("giessen.clerk")).status_code == 404
+    assert not list((tmp_path / "arbeit").glob("lauf-*"))  # the run's folder (case data) is gone
+
+
+def test_uploaded_letters_reach_the_mailbox_robot_as_mails(control_room, tmp_path):
+    """posteingang reads mail: each upload becomes one mail in the run's inbox, its result maps back."""
+    url, world, _ = control_room
+    subprocess.run([sys.executable, str(ROOT / "processes/posteingang/samples/generate.py"), "--out",
+                    str(tmp_path / "eml"), "--city", "marburg"], check=True, stdout=subprocess.DEVNULL)
+    mail = message_from_bytes((tmp_path / "eml" / "02-bauvoranfrage.eml").read_bytes(), policy=policy.default)
+    pdf = next(part for part in mail.iter_attachments() if part.get_filename() == "Bauvoranfrage.pdf")
+    clerk = world.headers("marburg.clerk")
+    fields = {"robot": "marburg/posteingang", "absender": str(mail["From"]), "betreff": str(mail["Subject"]),
+              "text": mail.get_body(("plain",)).get_content()}
+    with httpx.Client(base_url=url, timeout=30) as client:
+        token = _runner_token(client, world, "rechner-1")
+        started = client.post("/api/runs", data=fields, files=[
+            ("dateien", ("Bauvoranfrage.pdf", pdf.get_content(), "application/pdf"))], headers=clerk)
+        assert started.status_code == 201, started.text
+        run_id = started.json()["id"]
+        with _runner(url, token, tmp_path / "arbeit"):
+            run = _wait(client, run_id, clerk, lambda r: r["state"] not in ("queued", "running"), 90)
+        assert run["state"] == "succeeded", run["message"]
+        assert "Verarbeitet: 1" in run["message"] and "Zugeordnet: 1" in run["message"], run["message"]
+        assert [item["state"] for item in run["items"]] == ["done"]
+        names = [a["name"] for a in client.get(f"/api/runs/{run_id}/artifacts", headers=clerk).json()]
+        assert "log.html" in names
+
+
+SLOW_PROCESS = {
+    "processes/langsam/process.yaml": """\
+name: langsam
+title: Langsamer Testprozess
+owner: marburg
+version: 0.1.0
+description: A deliberately slow process for the control room's runner tests.
+schema: schema.yaml
+steps:
+  - task: Fälle anlegen
+    produces: true
+  - task: Fälle langsam bearbeiten
+    consumes: true
+""",
+    "processes/langsam/schema.yaml": """\
+type: object
+additionalProperties: false
+required: [process, version, stadt]
+properties:
+  process: {const: langsam}
+  version: {type: string}
+  stadt: {type: string}
+  faelle: {type: integer, default: 6}
+  pause: {type: string, default: 1s}
+""",
+    "robots/marburg/langsam/config.yaml": "process: langsam\nversion: 0.1.0\nstadt: marburg\nfaelle: 8\n",
+    "robots/marburg/langsam/tasks.robot": """\
+*** Settings ***
+Library             rathaus.Process
+Library             rathaus.WorkItems
+Suite Setup         Start Slow Robot    ${CURDIR}/config.yaml
+
+
+*** Tasks ***
+Fälle anlegen
+    FOR    ${n}    IN RANGE    ${CONFIG.faelle}
+        ${variables}=    Create Dictionary    fall=${n}
+        Create Output Work Item    variables=${variables}    save=True    key=fall-${n}
+    END
+
+Fälle langsam bearbeiten
+    For Each Input Work Item    Work Slowly
+
+
+*** Keywords ***
+Start Slow Robot
+    [Arguments]    ${file}
+    ${config}=    Load Robot Configuration    ${file}
+    VAR    ${CONFIG}    ${config}    scope=SUITE
+
+Work Slowly
+    Sleep    ${CONFIG.pause}
+""",
+}
+
+
+@pytest.fixture
+def slow_project(tmp_path) -> Path:
+    project = tmp_path / "projekt"
+    for name, text in SLOW_PROCESS.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text, encoding="utf-8")
+    (project / "resources").symlink_to(ROOT / "resources")
+    return project
+
+
+def test_a_killed_runner_loses_its_run_to_another_runner(control_room, slow_project, tmp_path):
+    url, world, _ = control_room
+    clerk = world.headers("marburg.clerk")
+    with httpx.Client(base_url=url, timeout=30) as client:
+        first_token = _runner_token(client, world, "rechner-1")
+        second_token = _runner_token(client, world, "rechner-2")
+        run_id = client.post("/api/runs", json={"robot": "marburg/langsam"}, headers=clerk).json()["id"]
+        with _runner(url, first_token, tmp_path / "eins", slow_project) as first:
+            run = _wait(client, run_id, clerk, lambda r: r["cases_done"] >= 2, 60)
+            assert (run["state"], run["runner"], run["cases_total"]) == ("running", "rechner-1", 8), run
+            _kill_machine(first)  # the machine dies mid-run
+        with _runner(url, second_token, tmp_path / "zwei", slow_project):
+            run = _wait(client, run_id, clerk, lambda r: r["state"] not in ("queued", "running"), 60)
+        assert (run["state"], run["runner"], run["attempt"]) == ("succeeded", "rechner-2", 2), run
+        assert "Verarbeitet: 8" in run["message"]
+        assert run["cases_done"] == 8
+
+
+def test_cancelling_stops_the_robot_on_its_runner(control_room, slow_project, tmp_path):
+    url, world, _ = control_room
+    clerk = world.headers("marburg.clerk")
+    with httpx.Client(base_url=url, timeout=30) as client:
+        token = _runner_token(client, world, "rechner-1")
+        run_id = client.post("/api/runs", json={"robot": "marburg/langsam"}, headers=clerk).json()["id"]
+        with _runner(url, token, tmp_path / "eins", slow_project) as runner:
+            _wait(client, run_id, clerk, lambda r: r["cases_done"] >= 1, 60)
+            assert client.post(f"/api/runs/{run_id}/cancel", headers=clerk).json()["cancel_requested"] is True
+            run = _wait(client, run_id, clerk, lambda r: r["state"] != "running", 30)
+            assert run["state"] == "cancelled" and run["cases_done"] < 8, run
+            assert runner.poll() is None  # the runner lives on and takes the next run
+            second = client.post("/api/runs", json={"robot": "marburg/langsam"}, headers=clerk).json()["id"]
+            assert _wait(client, second, clerk, lambda r: r["state"] == "running", 30)["state"] == "running"
