@@ -41,3 +41,6 @@ echo "Veröffentlicht in: $RATHAUS_HOME/marburg/nutzungsstatistik/veroeffentlich
 step "Katalog der Prozesse und Prüfung aller Stadt-Roboter"
 $RATHAUS processes
 $RATHAUS check
+
+step "Kontrollraum mit den sechs Städten, Demo-Zugängen und allen Robotern (beenden mit Strg+C)"
+exec $RATHAUS controlroom --demo --data "$RATHAUS_HOME/kontrollraum" --port "${RATHAUS_DEMO_PORT:-8080}"

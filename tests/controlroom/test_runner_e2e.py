@@ -132,10 +132,12 @@ def test_a_runner_process_runs_a_real_robot_with_uploaded_exports(control_room, 
         assert [item["state"] for item in run["items"]] == ["done"] * 3
         listed = {a["name"]: a["kind"] for a in client.get(f"/api/runs/{run_id}/artifacts", headers=clerk).json()}
         assert listed["log.html"] == "log" and listed["output.xml"] == "output"
-        assert listed["zusammenfassung.txt"] == "summary"
+        assert listed["report.html"] == "report" and listed["zusammenfassung.txt"] == "summary"
         assert "nutzungsstatistik-marburg-2025.png" not in str(listed)  # the publication stays in the city's home
         log = client.get(f"/api/runs/{run_id}/artifacts/log.html", headers=clerk)
         assert log.headers["content-type"].startswith("text/html") and b"Nutzungszahlen" in log.content
+        report = client.get(f"/api/runs/{run_id}/artifacts/report.html", headers=clerk)
+        assert report.status_code == 200 and b"log.html" in report.content  # the report links to the log
         assert client.get(f"/api/runs/{run_id}/artifacts/log.html",
                           headers=world.headers("giessen.clerk")).status_code == 404
     assert not list((tmp_path / "arbeit").glob("lauf-*"))  # the run's folder (case data) is gone

@@ -97,9 +97,10 @@ def test_the_run_message_keeps_the_german_summary_and_causes():
 
 def test_artifacts_are_the_log_output_summary_letters_and_screenshots(tmp_path):
     folder = tmp_path / ROBOT / "20260302-080000"
-    for name in ("log.html", "output.xml", "zusammenfassung.txt", "laufzeit.yaml", "schritt-1/output.xml",
-                 "schritt-2/briefe/1-bescheid.pdf", "schritt-2/fehler-1.png"):
+    for name in ("log.html", "report.html", "output.xml", "zusammenfassung.txt", "laufzeit.yaml",
+                 "schritt-1/output.xml", "schritt-2/briefe/1-bescheid.pdf", "schritt-2/fehler-1.png"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text("x", encoding="utf-8")
     assert [name for name, _ in collect_artifacts(tmp_path, ROBOT)] == [
-        "log.html", "output.xml", "zusammenfassung.txt", "schritt-2/briefe/1-bescheid.pdf", "schritt-2/fehler-1.png"]
+        "log.html", "report.html", "output.xml", "zusammenfassung.txt", "schritt-2/briefe/1-bescheid.pdf",
+        "schritt-2/fehler-1.png"]

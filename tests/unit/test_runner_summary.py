@@ -8,7 +8,8 @@ from enum import Enum
 from pathlib import Path
 
 import robot
-from rathaus.process.runner import RunSummary, _failure_messages
+import robot.api
+from rathaus.process.runner import RunSummary, _failure_messages, _merge_logs
 
 START = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
 
@@ -60,3 +61,19 @@ def test_a_failed_step_says_why(tmp_path: Path):
     robot.run(str(suite), outputdir=str(tmp_path), log="NONE", report="NONE", stdout=None, console="none")
     assert _failure_messages(tmp_path / "output.xml") == ["Postfach 'uvg@example.org' nicht erreichbar: Server prüfen."]
     assert _failure_messages(tmp_path / "fehlt.xml") == ["Der Schritt hat kein Protokoll geschrieben (abgebrochen?)."]
+
+
+def test_the_merged_run_has_one_log_and_one_report(tmp_path: Path):
+    outputs = []
+    for number, task in enumerate(("Anträge lesen", "Anträge bearbeiten"), start=1):
+        suite = tmp_path / f"schritt-{number}.robot"
+        suite.write_text(f"*** Tasks ***\n{task}\n    No Operation\n", encoding="utf-8")
+        step_dir = tmp_path / f"schritt-{number}"
+        robot.run(str(suite), outputdir=str(step_dir), log="NONE", report="NONE", stdout=None, console="none")
+        outputs.append(step_dir / "output.xml")
+    log = _merge_logs([*outputs, tmp_path / "fehlt" / "output.xml"], tmp_path, "giessen/unterhaltsvorschuss")
+    assert log == tmp_path / "log.html" and log.is_file()
+    report = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "log.html" in report  # the report links to the merged log
+    merged = robot.api.ExecutionResult(str(tmp_path / "output.xml")).suite
+    assert [test.name for test in merged.all_tests] == ["Anträge lesen", "Anträge bearbeiten"]

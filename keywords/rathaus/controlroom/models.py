@@ -232,3 +232,41 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_audit_city_at", "city_id", "at"),)
+
+
+class ProcessVersion(Base):
+    """A version of a process that its owner city published: the catalogue the adopting cities upgrade from.
+
+    Rows are only ever added; the version and its CHANGELOG section are copied from the repository when published.
+    """
+
+    __tablename__ = "process_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process: Mapped[str] = mapped_column(String(100))
+    #: MAJOR.MINOR.PATCH as in processes/<process>/process.yaml
+    version: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    owner_city_id: Mapped[str] = mapped_column(ForeignKey("cities.id"))
+    #: the version's section of processes/<process>/CHANGELOG.md (German, for the adopting cities)
+    changelog: Mapped[str] = mapped_column(Text)
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("process", "version"),)
+
+
+class LoginFailure(Base):
+    """A failed login, kept for the login throttle's window (services/logins.py), then deleted.
+
+    ``subject`` is an HMAC of the user name or of the client address, never the name or address itself: people
+    sometimes type their password into the name field.
+    """
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_login_failures_subject_at", "subject", "at"),)

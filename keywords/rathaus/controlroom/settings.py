@@ -57,6 +57,11 @@ class Settings:
     timezone: str = "Europe/Berlin"
     #: the Bundesland whose public holidays schedules may skip
     holiday_subdivision: str = "HE"
+    #: failed logins of one user name within ``login_window_s`` after which it is refused for a while
+    login_max_failures: int = 5
+    #: the same for one client address (higher: a city hall's clerks often share one address)
+    login_max_failures_per_address: int = 20
+    login_window_s: int = 900
 
     @classmethod
     def load(cls, data_dir: Path | str | None = None, database_url: str | None = None) -> Settings:

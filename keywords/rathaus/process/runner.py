@@ -110,9 +110,10 @@ def _robot(tasks: Path, task: str, outdir: Path, env: dict[str, str], project: P
 
 
 def _merge_logs(outputs: list[Path], outdir: Path, name: str) -> Path:
+    """Merge the steps' outputs into one ``output.xml``, ``log.html`` and ``report.html``; return the log's path."""
     existing = [str(p) for p in outputs if p.is_file()]
     cmd = [sys.executable, "-m", "robot.rebot", "--name", name, "--outputdir", str(outdir), "--output",
-           "output.xml", "--log", "log.html", "--report", "NONE", *existing]
+           "output.xml", "--log", "log.html", "--report", "report.html", *existing]
     subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL)
     return outdir / "log.html"
 

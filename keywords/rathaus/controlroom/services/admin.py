@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from rathaus.controlroom.models import AuditEntry, Role, User
+from rathaus.controlroom.models import ApiToken, AuditEntry, Role, User
 from rathaus.controlroom.services import audit
-from rathaus.controlroom.services.errors import Forbidden, Invalid
+from rathaus.controlroom.services.errors import Conflict, Forbidden, Invalid, NotFound
 from rathaus.controlroom.services.items import as_utc
 from rathaus.controlroom.services.users import Principal, add_user
 
@@ -88,6 +88,36 @@ def create_user(session: Session, principal: Principal, name: str, role: Role | 
     user = add_user(session, name, role, password, city=city or None)
     audit.record(session, principal, "add_user", "user", user.id, user.city_id, role=user.role.value)
     log.info("action=add_user city=%s user=%s role=%s", user.city_id or "-", user.id, user.role.value)
+    return UserView.from_row(user)
+
+
+def set_active(session: Session, principal: Principal, user_id: int, active: bool) -> UserView:
+    """Deactivate (``active=False``) or reactivate a user: admins for their city, operators for every user.
+
+    Deactivation takes effect at once: every request checks ``active`` for sessions and API tokens, and the
+    user's API tokens are revoked for good (a reactivated user needs a new one: ``rathaus tokens create``).
+    Another city's user is not found (404); nobody can deactivate themselves.
+    """
+    _manager(principal)
+    user = session.get(User, user_id)
+    if user is None or (principal.role is not Role.OPERATOR and user.city_id != principal.city_id):
+        raise NotFound(f"Benutzer {user_id} gibt es nicht.")
+    if user.id == principal.user_id and not active:
+        raise Conflict("Den eigenen Zugang können Sie nicht sperren; bitten Sie eine andere Administratorin oder "
+                       "einen anderen Administrator darum.")
+    if user.active == active:
+        state = "aktiv" if active else "gesperrt"
+        raise Conflict(f"Benutzer '{user.name}' ist schon {state}; es wurde nichts geändert.")
+    user.active = active
+    detail: dict[str, Any] = {}
+    if not active:
+        revoked = session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+                                  .values(revoked=True))
+        detail["revoked_tokens"] = revoked.rowcount
+    action = "activate_user" if active else "deactivate_user"
+    audit.record(session, principal, action, "user", user.id, user.city_id, **detail)
+    log.info("action=%s city=%s user=%s", action, user.city_id or "-", user.id)
+    session.flush()
     return UserView.from_row(user)
 
 

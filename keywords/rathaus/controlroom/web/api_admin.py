@@ -119,6 +119,18 @@ def create_user(body: UserIn, principal: Who, session: Db) -> UserOut:
     return UserOut.of(admin.create_user(session, principal, body.name, body.role or "", body.password, body.city))
 
 
+@router.post("/users/{user_id}/deactivate", response_model=UserOut, dependencies=[Depends(csrf_protect)])
+def deactivate_user(user_id: int, principal: Who, session: Db) -> UserOut:
+    """Deactivate a user (city admins: their city; operators: all): sessions and API tokens stop at once."""
+    return UserOut.of(admin.set_active(session, principal, user_id, active=False))
+
+
+@router.post("/users/{user_id}/activate", response_model=UserOut, dependencies=[Depends(csrf_protect)])
+def activate_user(user_id: int, principal: Who, session: Db) -> UserOut:
+    """Reactivate a deactivated user; their old API tokens stay revoked."""
+    return UserOut.of(admin.set_active(session, principal, user_id, active=True))
+
+
 @router.get("/audit", response_model=list[AuditOut])
 def audit_log(principal: Who, session: Db, limit: int = 200) -> list[AuditOut]:
     """The newest audit entries: your city's (city admins) or all (operators)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -14,7 +14,8 @@ from starlette.exceptions import HTTPException
 from rathaus.controlroom.db import Database
 from rathaus.controlroom.services.errors import ControlRoomError
 from rathaus.controlroom.settings import Settings
-from rathaus.controlroom.web import api_admin, api_items, api_runner, api_runs, api_schedules, ui
+from rathaus.controlroom.web import api_admin, api_items, api_processes, api_runner, api_runs, api_schedules, ui
+from rathaus.controlroom.web.validation import problems, summary
 
 STATIC = Path(__file__).with_name("static")
 
@@ -34,7 +35,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url)
-    for module in (api_runs, api_runner, api_items, api_schedules, api_admin):
+    for module in (api_runs, api_runner, api_items, api_schedules, api_admin, api_processes):
         app.include_router(module.router, prefix="/api")
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -54,12 +55,11 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _bad_form(request: Request, error: RequestValidationError) -> Response:
+        """German, naming each field and its problem, never echoing a submitted value (passwords, secrets)."""
+        listed = problems(error.errors())
+        message = summary(listed)
         if request.url.path.startswith("/api/"):
-            return await request_validation_exception_handler(request, error)
-        fields = sorted({str(problem["loc"][-1]) for problem in error.errors() if problem.get("loc")})
-        message = ("Die Eingaben sind unvollständig oder ungültig"
-                   + (f" (Feld: {', '.join(fields)})" if fields else "")
-                   + ". Bitte das Formular prüfen und erneut absenden; es wurde nichts geändert.")
+            return JSONResponse({"detail": message, "code": "INVALID", "errors": listed}, status_code=422)
         return ui.error_page(request, ControlRoomError(message), status=422)
 
     @app.get("/api/status", tags=["Betrieb"])

@@ -27,14 +27,17 @@ from rathaus.controlroom.services import artifacts as artifact_service
 from rathaus.controlroom.services import audit
 from rathaus.controlroom.services import credentials as credential_service
 from rathaus.controlroom.services import items as item_service
+from rathaus.controlroom.services import logins as login_service
+from rathaus.controlroom.services import publishing as publishing_service
 from rathaus.controlroom.services import robots as robot_service
 from rathaus.controlroom.services import runners as runner_service
 from rathaus.controlroom.services import runs as run_service
 from rathaus.controlroom.services import schedules as schedule_service
 from rathaus.controlroom.services.errors import Conflict, ControlRoomError, Forbidden, Invalid, Unauthenticated
-from rathaus.controlroom.services.users import Principal, authenticate
+from rathaus.controlroom.services.users import Principal
 from rathaus.controlroom.settings import Settings
 from rathaus.controlroom.web import sessions
+from rathaus.controlroom.web.api_processes import get_project
 from rathaus.controlroom.web.deps import Db, csrf_protect, current_principal
 
 router = APIRouter(include_in_schema=False)
@@ -82,11 +85,15 @@ NOTICES = {
     "zugangsdaten_geloescht": "Die Zugangsdaten wurden gelöscht.",
     "benutzer": "Der Benutzer wurde angelegt.",
     "runner_gesperrt": "Der Runner ist gesperrt; sein Token gilt nicht mehr.",
+    "veroeffentlicht": "Die Version ist veröffentlicht; die übernehmenden Städte sehen sie jetzt unter Prozesse.",
+    "benutzer_gesperrt": "Der Benutzer ist gesperrt; seine Sitzungen und API-Tokens gelten nicht mehr.",
+    "benutzer_entsperrt": "Der Benutzer ist wieder aktiv. Frühere API-Tokens bleiben ungültig.",
 }
 #: (address, label, roles that see it) of the main navigation
 NAVIGATION = [
     ("/", "Roboter", set(Role)),
     ("/laeufe", "Läufe", set(Role)),
+    ("/prozesse", "Prozesse", set(Role)),
     ("/arbeitsliste", "Arbeitsliste", {Role.CLERK, Role.ADMIN}),
     ("/statistik", "Statistik", {Role.OWNER, Role.OPERATOR}),
     ("/zeitplaene", "Zeitpläne", {Role.ADMIN}),
@@ -238,11 +245,14 @@ def login(request: Request, name: Field = "", passwort: Field = "", weiter: Fiel
                       error="Das Anmeldeformular ist abgelaufen oder kam von einer anderen Seite. "
                             "Bitte melden Sie sich erneut an.")
     try:
-        with request.app.state.database.session() as session:
-            principal = authenticate(session, name.strip(), passwort)
-    except Unauthenticated as failure:
-        return render(request, "login.html", None, title="Anmelden", status=401, login_csrf=expected,
-                      weiter=_safe_target(weiter), name=name, error=str(failure))
+        principal = login_service.sign_in(request.app.state.database, login_service.Throttle.of(_settings(request)),
+                                          name.strip(), passwort, request.client.host if request.client else "-")
+    except (Unauthenticated, login_service.TooManyAttempts) as failure:
+        response = render(request, "login.html", None, title="Anmelden", status=failure.status, login_csrf=expected,
+                          weiter=_safe_target(weiter), name=name, error=str(failure))
+        if isinstance(failure, login_service.TooManyAttempts):
+            response.headers["Retry-After"] = str(failure.retry_after_s)
+        return response
     response = RedirectResponse(_safe_target(weiter), status_code=303)
     _set_session_cookie(request, response, sessions.issue(_settings(request).session_key, principal.user_id))
     response.delete_cookie(LOGIN_COOKIE, path="/anmelden")
@@ -441,6 +451,9 @@ ACTION_LABELS = {
     "update_credential": "Zugangsdaten ersetzt",
     "delete_credential": "Zugangsdaten gelöscht",
     "add_user": "Benutzer angelegt",
+    "deactivate_user": "Benutzer gesperrt",
+    "activate_user": "Benutzer entsperrt",
+    "login_failed": "Anmeldung fehlgeschlagen",
     "create_token": "API-Token ausgegeben",
     "register_runner": "Runner registriert",
 }
@@ -719,6 +732,49 @@ def create_user(request: Request, principal: Who, session: Db, name: Field = "",
     except (Invalid, Conflict) as error:
         return _users_page(request, principal, session, status=error.status, error=str(error), form=form)
     return RedirectResponse("/benutzer?hinweis=benutzer", status_code=303)
+
+
+@router.post("/benutzer/{user_id}/sperren", dependencies=CSRF)
+def deactivate_user(user_id: int, principal: Who, session: Db) -> Response:
+    admin_service.set_active(session, principal, user_id, active=False)
+    return RedirectResponse("/benutzer?hinweis=benutzer_gesperrt", status_code=303)
+
+
+@router.post("/benutzer/{user_id}/entsperren", dependencies=CSRF)
+def activate_user(user_id: int, principal: Who, session: Db) -> Response:
+    admin_service.set_active(session, principal, user_id, active=True)
+    return RedirectResponse("/benutzer?hinweis=benutzer_entsperrt", status_code=303)
+
+
+# --- processes: published versions ---------------------------------------------------------------------------
+
+
+def _processes_page(request: Request, principal: Principal, session: Session, *, status: int = 200,
+                    error: str | None = None) -> Response:
+    entries = publishing_service.process_catalogue(session, principal, get_project(request),
+                                                   timezone_name=_settings(request).timezone)
+    return render(request, "processes.html", principal, title="Prozesse", active="/prozesse", status=status,
+                  error=error, entries=entries)
+
+
+@router.get("/prozesse", response_class=HTMLResponse)
+def processes_page(request: Request, principal: Who, session: Db) -> Response:
+    """Published versions of every process; the city's robots against the newest; owners publish here."""
+    return _processes_page(request, principal, session)
+
+
+@router.post("/prozesse/{name}/veroeffentlichen", dependencies=CSRF)
+def publish_process(request: Request, name: str, principal: Who, session: Db, version: Field = "",
+                    bestaetigt: Field = "") -> Response:
+    try:
+        if bestaetigt != "ja":
+            raise Invalid("Bitte bestätigen Sie, dass Sie die Änderungen geprüft haben; es wurde nichts "
+                          "veröffentlicht.")
+        publishing_service.publish_version(session, principal, get_project(request), name, version or None,
+                                           timezone_name=_settings(request).timezone)
+    except (Invalid, Conflict, Forbidden) as error:
+        return _processes_page(request, principal, session, status=error.status, error=str(error))
+    return RedirectResponse("/prozesse?hinweis=veroeffentlicht", status_code=303)
 
 
 # --- statistics -----------------------------------------------------------------------------------------------
