@@ -69,7 +69,7 @@ def test_users_log_in_with_argon2_hashes_and_tokens(db):
 
 @pytest.mark.parametrize(("name", "role", "city", "message"), [
     ("Anna", Role.CLERK, "marburg", "Benutzername 'Anna' ist ungültig"),
-    ("anna", Role.CLERK, None, "bitte --city angeben"),
+    ("anna", Role.CLERK, None, "Bitte eine Stadt angeben"),
     ("anna", Role.CLERK, "kassel", "Stadt 'kassel' ist unbekannt"),
     ("anna", Role.OPERATOR, "marburg", "gehören zu keiner Stadt"),
 ])

@@ -99,14 +99,14 @@ def test_only_city_admins_manage_credentials(world, key):
     with world.db.session() as session:
         for user in ("giessen.clerk", "giessen.owner", "betrieb"):
             with pytest.raises(Forbidden, match="nur Administratorinnen"):
-                credentials.save_credential(session, key, world.who[user], "X", SECRET)
+                credentials.save_credential(session, key, world.who[user], "X_PASSWORT", SECRET)
             with pytest.raises(Forbidden):
                 credentials.list_credentials(session, world.who[user])
-        credentials.save_credential(session, key, world.who["giessen.admin"], "X", SECRET)
-        with pytest.raises(NotFound, match="'X' gibt es in Ihrer Stadt nicht"):
-            credentials.delete_credential(session, world.who["marburg.admin"], "X")
+        credentials.save_credential(session, key, world.who["giessen.admin"], "X_PASSWORT", SECRET)
+        with pytest.raises(NotFound, match="'X_PASSWORT' gibt es in Ihrer Stadt nicht"):
+            credentials.delete_credential(session, world.who["marburg.admin"], "X_PASSWORT")
         with pytest.raises(Invalid, match="Wert"):
-            credentials.save_credential(session, key, world.who["giessen.admin"], "Y", "")
+            credentials.save_credential(session, key, world.who["giessen.admin"], "Y_PASSWORT", "")
 
 
 def test_the_credentials_api_never_shows_a_value(world, tmp_path, caplog):
@@ -128,7 +128,8 @@ def test_the_credentials_api_never_shows_a_value(world, tmp_path, caplog):
             assert bad.status_code == 422
             texts.append(bad.text)
         for user in ("giessen.clerk", "giessen.owner", "betrieb"):
-            refused = client.post("/api/credentials", json={"name": "X", "value": OTHER}, headers=world.headers(user))
+            refused = client.post("/api/credentials", json={"name": "X_PASSWORT", "value": OTHER},
+                                  headers=world.headers(user))
             assert refused.status_code == 403
             assert client.get("/api/credentials", headers=world.headers(user)).status_code == 403
         assert client.get("/api/credentials", headers=world.headers("marburg.admin")).json() == []
@@ -144,3 +145,32 @@ def test_the_credentials_api_never_shows_a_value(world, tmp_path, caplog):
         assert SECRET not in text and OTHER not in text
     assert SECRET not in caplog.text and OTHER not in caplog.text
     assert SECRET not in _everything_stored(world)
+
+
+@pytest.mark.parametrize("name", ["PATH", "HOME", "SHELL", "USER", "LANG", "TMPDIR", "TZ", "LD_PRELOAD",
+                                  "LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONSTARTUP", "RATHAUS_HOME",
+                                  "RATHAUS_CONFIG_OVERRIDE", "RATHAUS_PROJECT", "ROBOT_OPTIONS", "RPA_SECRET_KEY",
+                                  "LD_AUDIT_PASSWORT", "PYTHON_TOKEN", "RATHAUS_UVG_PASSWORT", "_PASSWORT"])
+def test_reserved_environment_names_are_refused_at_save(world, key, name):
+    with world.db.session() as session:
+        with pytest.raises(Invalid, match=r"reserviert|ungültig") as refused:
+            credentials.save_credential(session, key, world.who["giessen.admin"], name, SECRET)
+        assert SECRET not in str(refused.value)
+        assert credentials.list_credentials(session, world.who["giessen.admin"]) == []
+
+
+@pytest.mark.parametrize("name", ["GIESSEN_URL", "DEBUG", "GIESSEN_BENUTZER", "PASSWORT"])
+def test_a_credential_name_must_say_that_it_holds_a_secret(world, key, name):
+    with world.db.session() as session:
+        with pytest.raises(Invalid, match="_PASSWORT, _PASSWORD, _TOKEN"):
+            credentials.save_credential(session, key, world.who["giessen.admin"], name, SECRET)
+        for allowed in ("GIESSEN_UVG_FACHVERFAHREN_PASSWORT", "GIESSEN_API_TOKEN", "GIESSEN_DMS_SCHLUESSEL"):
+            credentials.save_credential(session, key, world.who["giessen.admin"], allowed, SECRET)
+
+
+def test_the_api_refuses_a_reserved_name_with_a_german_message(world, tmp_path):
+    with api_client(world, tmp_path) as (client, _settings):
+        refused = client.post("/api/credentials", json={"name": "PYTHONPATH", "value": "/tmp/boese"},
+                              headers=world.headers("giessen.admin"))
+        assert refused.status_code == 422
+        assert "reserviert" in refused.text and "/tmp/boese" not in refused.text

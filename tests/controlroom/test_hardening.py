@@ -206,3 +206,20 @@ def test_deactivating_in_the_ui_ends_the_users_open_session(tmp_path):
     audit_page = admin_client.get("/protokoll")
     assert "Benutzer gesperrt" in audit_page.text
     room.db.dispose()
+
+
+# --- logging of `rathaus controlroom` ---------------------------------------------------------------------------
+
+def test_the_control_room_command_logs_the_services_structured_lines_to_stderr():
+    import subprocess
+    import sys
+
+    script = ("import logging\n"
+              "from rathaus.controlroom.cli import configure_logging\n"
+              "configure_logging()\n"
+              "logging.getLogger('rathaus.controlroom.services.runs').info('action=start_run city=giessen run=12')\n"
+              "logging.getLogger('httpx').info('HTTP Request: POST /api/runner/claim')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout == ""
+    assert "INFO rathaus.controlroom.services.runs action=start_run city=giessen run=12" in done.stderr
+    assert "HTTP Request" not in done.stderr  # other libraries only from WARNING on

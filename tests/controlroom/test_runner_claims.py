@@ -186,3 +186,47 @@ def test_claims_of_several_processes_on_sqlite_are_exclusive_too(sqlite_url, tmp
     assert sorted(every) == ids
     db.dispose()
     assert Path(sqlite_url.removeprefix("sqlite:///")).is_file()
+
+
+def _cancelled_run_with_three_items(world, runner_name="r1"):
+    run_id = _start(world, inputs=[InputItem(payload={"fall": n}) for n in (1, 2, 3)])
+    runner = _runner(world, runner_name)
+    _claim(world, runner, T0)
+    with world.db.session() as session:
+        runs.cancel_run(session, world.who["giessen.clerk"], run_id, now=T0 + timedelta(seconds=5))
+        ids = list(session.scalars(select(WorkItem.id).where(WorkItem.run_id == run_id).order_by(WorkItem.id)))
+    return run_id, runner, ids
+
+
+def _states(session, run_id):
+    return [(i.state, i.error_code) for i in session.scalars(
+        select(WorkItem).where(WorkItem.run_id == run_id).order_by(WorkItem.id))]
+
+
+def test_a_cancel_keeps_the_results_the_robot_reported_and_hands_back_only_open_items(world):
+    run_id, runner, (done, rejected, _open) = _cancelled_run_with_three_items(world)
+    with world.db.session() as session:
+        run = runners.finish(session, runner, "giessen", run_id, -15, "Auf Wunsch abgebrochen.", stopped=True,
+                             item_results=[{"id": done, "state": "done"},
+                                           {"id": rejected, "state": "failed_business", "code": "UNVOLLSTAENDIG",
+                                            "message": "Anlage fehlt."}],
+                             now=T0 + timedelta(seconds=9))
+        assert run.state is RunState.CANCELLED
+        assert _states(session, run_id) == [(ItemState.DONE, None), (ItemState.FAILED_BUSINESS, "UNVOLLSTAENDIG"),
+                                            (ItemState.FAILED_BUSINESS, "LAUF_ABGEBROCHEN")]
+        assert run.cases_done == 3
+
+
+def test_a_cancel_that_came_after_the_robot_finished_ends_the_run_by_its_exit_code(world):
+    run_id, runner, (first, _second, _third) = _cancelled_run_with_three_items(world)
+    with world.db.session() as session:
+        run = runners.finish(session, runner, "giessen", run_id, 0, "Lauf beendet.", stopped=False,
+                             item_results=[{"id": first, "state": "done"}], now=T0 + timedelta(seconds=9))
+        assert run.state is RunState.SUCCEEDED
+        assert _states(session, run_id) == [(ItemState.DONE, None)] * 3
+    run_id, runner, _ids = _cancelled_run_with_three_items(world, "r2")
+    with world.db.session() as session:
+        run = runners.finish(session, runner, "giessen", run_id, 1, "Fehler.", stopped=False,
+                             now=T0 + timedelta(seconds=9))
+        assert run.state is RunState.FAILED
+        assert {state for state, _ in _states(session, run_id)} == {ItemState.FAILED_APPLICATION}

@@ -133,7 +133,14 @@ def test_a_runner_process_runs_a_real_robot_with_uploaded_exports(control_room, 
         listed = {a["name"]: a["kind"] for a in client.get(f"/api/runs/{run_id}/artifacts", headers=clerk).json()}
         assert listed["log.html"] == "log" and listed["output.xml"] == "output"
         assert listed["report.html"] == "report" and listed["zusammenfassung.txt"] == "summary"
-        assert "nutzungsstatistik-marburg-2025.png" not in str(listed)  # the publication stays in the city's home
+        # the publication (outside the output folder, declared in process.yaml `artifacts:`) arrives too
+        published = {name for name, kind in listed.items() if kind == "ergebnis"}
+        assert "ergebnis/ziel/nutzungsstatistik-marburg-2025.png" in published, listed
+        csv = [name for name in published if name.endswith(".csv")]
+        assert csv, listed
+        table = client.get(f"/api/runs/{run_id}/artifacts/{csv[0]}", headers=clerk)
+        assert table.status_code == 200 and table.content.strip(), csv
+        assert "/lauf-" not in run["message"] and str(tmp_path) not in run["message"]
         log = client.get(f"/api/runs/{run_id}/artifacts/log.html", headers=clerk)
         assert log.headers["content-type"].startswith("text/html") and b"Nutzungszahlen" in log.content
         report = client.get(f"/api/runs/{run_id}/artifacts/report.html", headers=clerk)

@@ -104,3 +104,102 @@ def test_artifacts_are_the_log_output_summary_letters_and_screenshots(tmp_path):
     assert [name for name, _ in collect_artifacts(tmp_path, ROBOT)] == [
         "log.html", "report.html", "output.xml", "zusammenfassung.txt", "schritt-2/briefe/1-bescheid.pdf",
         "schritt-2/fehler-1.png"]
+
+
+def test_a_credential_cannot_replace_the_runners_own_variables(tmp_path, caplog):
+    """The attack: a city admin saves PYTHONPATH pointing at an uploaded sitecustomize.py. It never runs."""
+    import logging
+    import subprocess
+    import sys
+
+    from rathaus.controlroom.runner import _run_env
+
+    evil = tmp_path / "hochgeladen"
+    evil.mkdir()
+    marker = tmp_path / "ausgefuehrt.txt"
+    (evil / "sitecustomize.py").write_text(f"open({str(marker)!r}, 'w').write('ja')\n", encoding="utf-8")
+    probe = [sys.executable, "-c", "import os; print(os.environ.get('MARBURG_DMS_PASSWORT'))"]
+    # the attack is real: with PYTHONPATH set, Python runs the uploaded file
+    subprocess.run(probe, env={**__import__("os").environ, "PYTHONPATH": str(evil)}, check=True,
+                   stdout=subprocess.DEVNULL)
+    assert marker.read_text() == "ja"
+    marker.unlink()
+
+    caplog.set_level(logging.WARNING, logger="rathaus.controlroom.runner")
+    home = tmp_path / "home"
+    job = {**_job(), "env": {"PYTHONPATH": str(evil), "LD_PRELOAD": str(evil / "x.so"), "RATHAUS_HOME": "/",
+                             "RATHAUS_PROJECT": str(evil), "PATH": str(evil), "_X": "y",
+                             "MARBURG_DMS_PASSWORT": "streng-geheim"}}
+    env = _run_env(job, home, Project(ROOT))
+    assert (env["RATHAUS_HOME"], env["RATHAUS_PROJECT"]) == (str(home), str(ROOT))
+    assert env.get("PYTHONPATH") != str(evil) and "LD_PRELOAD" not in env and "_X" not in env
+    assert env["PATH"] != str(evil) and env["MARBURG_DMS_PASSWORT"] == "streng-geheim"
+    answer = subprocess.run(probe, env=env, check=True, capture_output=True, text=True)
+    assert answer.stdout.strip() == "streng-geheim"
+    assert not marker.exists()  # the uploaded sitecustomize.py did not run
+    skipped = "\n".join(record.getMessage() for record in caplog.records)
+    assert "name=PYTHONPATH" in skipped and "name=LD_PRELOAD" in skipped and "reserviert" in skipped
+    assert str(evil) not in skipped and "streng-geheim" not in skipped
+
+
+def test_results_outside_the_output_folder_become_artifacts(tmp_path):
+    from rathaus.controlroom.runner import collect_results
+
+    home = tmp_path / "home"
+    published = home / "marburg" / "nutzungsstatistik" / "veroeffentlicht"
+    (published / "2025").mkdir(parents=True)
+    (published / "nutzungsstatistik-marburg-2025.csv").write_text("monat;aufrufe\n", encoding="utf-8")
+    (published / "2025" / "datapackage.json").write_text("{}", encoding="utf-8")
+    outside = tmp_path / "geheim.txt"
+    outside.write_text("nicht hochladen", encoding="utf-8")
+    (published / "verweis.txt").symlink_to(outside)
+    found = {name: path for name, path in collect_results(Project(ROOT), "marburg/nutzungsstatistik", home)}
+    assert set(found) == {"ergebnis/ziel/nutzungsstatistik-marburg-2025.csv", "ergebnis/ziel/2025/datapackage.json"}
+    # e-rechnung declares its archive (a nested config key)
+    archive = home / "fulda" / "e-rechnung" / "archiv"
+    archive.mkdir(parents=True)
+    (archive / "RE-2026-0001.xml").write_text("<Invoice/>", encoding="utf-8")
+    assert [name for name, _ in collect_results(Project(ROOT), "fulda/e-rechnung", home)] == [
+        "ergebnis/archiv-ordner/RE-2026-0001.xml"]
+    assert collect_results(Project(ROOT), "marburg/posteingang", home) == []  # declares nothing
+
+
+def test_the_artifact_kind_of_a_result_is_ergebnis():
+    from rathaus.controlroom.services.artifacts import check_name, kind_of
+
+    assert kind_of("ergebnis/ziel/nutzungsstatistik-marburg-2025.png") == "ergebnis"
+    assert kind_of("log.html") == "log" and kind_of("briefe/ergebnis.pdf") == "letter"
+    assert check_name("ergebnis/ziel/2025/datapackage.json") == "ergebnis/ziel/2025/datapackage.json"
+
+
+def test_files_of_a_folder_robot_get_results_by_where_they_ended(tmp_path):
+    from rathaus.controlroom.runner import file_results
+
+    home = tmp_path / "home"
+    source = home / "marburg" / "nutzungsstatistik" / "exporte"
+    (source / "fehlerhaft").mkdir(parents=True)
+    (source / "verarbeitet").mkdir()
+    (source / "fehlerhaft" / "kaputt.csv").write_text("x", encoding="utf-8")
+    (source / "fehlerhaft" / "kaputt.csv.fehler.txt").write_text(
+        "\nkaputt.csv: Spalte 'Aufrufe' fehlt.\nDetails …\n", encoding="utf-8")
+    (source / "verarbeitet" / "gut.csv").write_text("x", encoding="utf-8")
+    (source / "liegt-noch.csv").write_text("x", encoding="utf-8")
+    inputs = [{"id": 1, "reference": "a", "files": [{"name": "kaputt.csv"}]},
+              {"id": 2, "reference": "b", "files": [{"name": "gut.csv"}]},
+              {"id": 3, "reference": "c", "files": [{"name": "liegt-noch.csv"}]},
+              {"id": 4, "reference": "d", "payload": {}}]
+    results = file_results(Project(ROOT), _job("marburg/nutzungsstatistik", inputs), home)
+    assert results == [{"id": 1, "state": "failed_business", "code": "FEHLERHAFT",
+                        "message": "kaputt.csv: Spalte 'Aufrufe' fehlt."},
+                       {"id": 2, "state": "done"}]
+    assert file_results(Project(ROOT), _job(ROBOT, [{"id": 9, "files": [{"name": "a.pdf"}]}]), home) == []
+
+
+def test_the_run_message_names_no_server_path(tmp_path):
+    from rathaus.controlroom.runner import FOLDER_PLACEHOLDER, strip_paths
+
+    folder = tmp_path / "lauf-3-1"
+    text = f"Protokoll in {folder}/ausgabe/log.html\nFehler: {folder.resolve()}/home/x.csv fehlt"
+    stripped = strip_paths(text, folder)
+    assert "/lauf-" not in stripped and str(tmp_path) not in stripped
+    assert stripped.count(FOLDER_PLACEHOLDER) == 2

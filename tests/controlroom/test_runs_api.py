@@ -12,6 +12,17 @@ from rathaus.controlroom.web import sessions
 from sqlalchemy import func, select
 
 NUTZUNG = "giessen/nutzungsstatistik"  # owned by Marburg, adopted by Gießen
+INCOMPLETE = "Der Upload ist unvollständig angekommen – bitte erneut hochladen; es wurde nichts gestartet."
+CUT_TYPE = "multipart/form-data; boundary=grenze"
+
+
+def cut_off_upload(robot: str, robot_field: str = "robot", keep_part_end: bool = False) -> bytes:
+    """A multipart start whose file part was cut off: the closing boundary never arrived (with
+    ``keep_part_end`` the file part is complete but the final ``--grenze--`` is missing)."""
+    body = (f'--grenze\r\nContent-Disposition: form-data; name="{robot_field}"\r\n\r\n{robot}\r\n'
+            '--grenze\r\nContent-Disposition: form-data; name="dateien"; filename="export.csv"\r\n'
+            'Content-Type: text/csv\r\n\r\ndatum;aufrufe\n2025-01;1').encode()
+    return body + b"2\n\r\n" if keep_part_end else body
 
 
 @pytest.fixture
@@ -183,9 +194,12 @@ def test_oversized_and_malformed_uploads_change_nothing(api):
     answer = _start_with_upload(api, files=[("dateien", ("gross.csv", big, "text/csv"))])
     assert answer.status_code == 413
     assert "zu groß" in answer.json()["detail"] and "nichts gestartet" in answer.json()["detail"]
-    broken = api.post("/api/runs", content=b"--grenze\r\nContent-Disposition: form-data; name=\"robot\"\r\n\r\nx",
-                      headers={**clerk, "Content-Type": "multipart/form-data; boundary=grenze"})
-    assert broken.status_code == 422, broken.text  # cut off: the robot field never arrived
+    for cut in (cut_off_upload(NUTZUNG), cut_off_upload(NUTZUNG, keep_part_end=True)):
+        broken = api.post("/api/runs", content=cut, headers={**clerk, "Content-Type": CUT_TYPE})
+        assert (broken.status_code, broken.json()["detail"]) == (422, INCOMPLETE), broken.text
+    empty = _start_with_upload(api, files=[("dateien", ("leer.csv", b"", "text/csv"))])
+    assert (empty.status_code, empty.json()["detail"]) == (
+        422, "Die Datei 'leer.csv' ist leer. Bitte die richtige Datei wählen; es wurde nichts gestartet.")
     no_boundary = api.post("/api/runs", content=b"robot=x", headers={**clerk, "Content-Type": "multipart/form-data"})
     assert no_boundary.status_code == 422, no_boundary.text
     assert "fehlerhaft" in no_boundary.json()["detail"]
@@ -288,3 +302,82 @@ def test_artifacts_keep_size_and_hash_and_are_replaced_on_reupload(api):
     assert (pdf.headers["content-type"], pdf.content) == ("application/pdf", b"%PDF-1.7 Brief")
     stored = api.settings.data_dir / "artifacts" / "giessen" / str(job["run"]) / "schritt-2" / "briefe" / "a.pdf"
     assert stored.read_bytes() == b"%PDF-1.7 Brief"
+
+
+def test_a_cut_off_upload_with_a_valid_robot_starts_nothing(api):
+    complete = cut_off_upload(NUTZUNG) + b"2\n\r\n--grenze--\r\n"
+    clerk = {**_as(api, "giessen.clerk"), "Content-Type": CUT_TYPE}
+    cut = api.post("/api/runs", content=cut_off_upload(NUTZUNG), headers=clerk)
+    assert (cut.status_code, cut.json()["detail"]) == (422, INCOMPLETE)
+    with api.world.db.session() as session:
+        assert session.scalar(select(func.count(Run.id))) == 0
+        assert session.scalar(select(func.count(WorkItem.id))) == 0
+    assert not (api.settings.data_dir / "uploads").exists()
+    whole = api.post("/api/runs", content=complete, headers=clerk)  # the same upload, complete, is accepted
+    assert whole.status_code == 201, whole.text
+    assert whole.json()["items"][0]["files"] == ["export.csv"]
+
+
+def test_run_messages_are_shown_only_to_the_run_s_city(api):
+    job, runner = _held_run_with_artifact(api)
+    secret = "Rechnung RE-2025-0042 aus <abc@lieferant.example> unlesbar: /daten/eingang/re.pdf"
+    done = api.post(f"/api/runner/runs/{job['run']}/finish", json={"exit_code": 1, "message": secret},
+                    headers=runner)
+    assert done.status_code == 200, done.text
+    url = f"/api/runs/{job['run']}"
+    assert api.get(url, headers=_as(api, "giessen.clerk")).json()["message"] == secret
+    for user in ("betrieb", "marburg.owner"):  # platform state and the process owner's statistics only
+        answer = api.get(url, headers=_as(api, user))
+        assert answer.status_code == 200, (user, answer.text)
+        assert answer.json()["message"] == "Meldung nur für die Stadt des Laufs sichtbar.", user
+        listed = api.get("/api/runs", headers=_as(api, user)).json()["runs"]
+        assert secret not in str(listed), user
+
+
+def test_artifacts_and_uploads_leave_sandboxed_and_not_sniffed(api):
+    job, runner = _held_run_with_artifact(api)
+    api.post(f"/api/runner/runs/{job['run']}/artifacts", data={"name": "brief.pdf"},
+             files={"datei": ("brief.pdf", b"%PDF-1.4 Brief", "application/pdf")}, headers=runner)
+    clerk = _as(api, "giessen.clerk")
+    log = api.get(f"/api/runs/{job['run']}/artifacts/log.html", headers=clerk)
+    assert log.status_code == 200
+    assert log.headers["content-security-policy"].startswith("sandbox")
+    assert log.headers["x-content-type-options"] == "nosniff"
+    assert log.headers["content-disposition"].startswith("inline")
+    letter = api.get(f"/api/runs/{job['run']}/artifacts/brief.pdf", headers=clerk)
+    assert letter.status_code == 200, letter.text
+    assert letter.headers["content-disposition"].startswith("attachment")
+    assert letter.headers["content-security-policy"].startswith("sandbox")
+    item = api.get(f"/api/runs/{job['run']}", headers=clerk).json()["items"][0]
+    upload = api.get(f"/api/runs/{job['run']}/inputs/{item['id']}/files/export.csv", headers=clerk)
+    assert upload.status_code == 200 and upload.content.startswith(b"datum;aufrufe")
+    assert upload.headers["content-disposition"].startswith("attachment")
+    assert upload.headers["x-content-type-options"] == "nosniff"
+
+
+def test_openapi_documents_the_start_body_bearer_tokens_errors_and_statistics(api):
+    spec = api.get("/api/openapi.json").json()
+    start = spec["paths"]["/api/runs"]["post"]
+    assert set(start["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
+    assert "dateien" in start["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    as_json = start["requestBody"]["content"]["application/json"]["schema"]
+    assert as_json["required"] == ["robot"]
+    assert set(as_json["properties"]["inputs"]["items"]["properties"]) == {"reference", "payload", "priority"}
+    assert spec["components"]["securitySchemes"]["ApiToken"] == {
+        "type": "http", "scheme": "bearer",
+        "description": "API-Token (rathaus tokens create NAME) als 'Authorization: Bearer rh_…'."}
+    assert {"ApiToken": []} in start["security"]
+    assert {"401", "403", "404", "413", "422"} <= set(start["responses"])
+    assert "/api/runs/statistics" in spec["paths"]
+
+
+def test_run_statistics_over_the_api_count_by_state_without_case_data(api):
+    assert _start_with_upload(api).status_code == 201
+    owner = api.get("/api/runs/statistics", headers=_as(api, "marburg.owner"))
+    assert owner.status_code == 200, owner.text
+    assert owner.json() == [{"city": "giessen", "process": "nutzungsstatistik", "state": "queued", "count": 1}]
+    assert api.get("/api/runs/statistics", headers=_as(api, "betrieb")).json() == owner.json()
+    assert api.get("/api/runs/statistics?since=2999-01-01", headers=_as(api, "betrieb")).json() == []
+    assert api.get("/api/runs/statistics", headers=_as(api, "marburg.clerk")).json() == []
+    assert api.get("/api/runs/statistics?since=gestern", headers=_as(api, "betrieb")).status_code == 422
+    assert api.get("/api/runs/statistics").status_code == 401

@@ -473,3 +473,69 @@ def test_every_page_is_german_labelled_and_ordered(room, user, pages):
         assert all(b - a <= 1 for a, b in zip(parser.headings, parser.headings[1:], strict=False)), page
         assert parser.th_without_scope == 0, page
         assert "http://" not in response.text.replace("http://testserver", ""), page  # nothing external
+
+
+def test_a_cut_off_upload_in_the_start_form_starts_nothing(room):
+    client = room.client("gi.clerk")
+    robot = room.robot("giessen")
+    token = token_of(client)
+    body = (f'--grenze\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+            '--grenze\r\nContent-Disposition: form-data; name="dateien"; filename="antrag.eml"\r\n'
+            'Content-Type: message/rfc822\r\n\r\nFrom: antrag@example.org\r\nSubject: Unterhal').encode()
+    cut = client.post(f"/roboter/{robot}/starten", content=body,
+                      headers={"content-type": "multipart/form-data; boundary=grenze"})
+    assert cut.status_code == 422
+    assert "Der Upload ist unvollständig angekommen – bitte erneut hochladen; es wurde nichts gestartet." in cut.text
+    assert _count(room, Run) == 0 and _count(room, WorkItem) == 0
+    assert not (room.settings.data_dir / "uploads").exists()
+    whole = client.post(f"/roboter/{robot}/starten", content=body + b"tsvorschuss\r\n--grenze--\r\n",
+                        headers={"content-type": "multipart/form-data; boundary=grenze"})
+    assert whole.status_code == 303, whole.text
+    assert _count(room, WorkItem) == 1
+
+
+def test_the_run_page_links_uploads_and_artifacts_download_safely(room):
+    run_id = _start(room, "gi.clerk", "giessen", files=[("antrag.eml", b"From: a@example.org\r\n\r\nText")])
+    with room.db.session() as session:
+        runner, _ = runners.register_runner(session, room.principals["gi.admin"], "rechner-1")
+        runners.claim(session, runner.id, "giessen")
+        for name, data in (("log.html", b"<html><body>Protokoll</body></html>"), ("brief.pdf", b"%PDF-1.4")):
+            artifacts.store(session, room.settings.data_dir, runner.id, "giessen", run_id, name, _stream(data))
+        item_id = session.scalar(select(WorkItem.id).where(WorkItem.run_id == run_id))
+    client = room.client("gi.clerk")
+    link = f"/api/runs/{run_id}/inputs/{item_id}/files/antrag.eml"
+    assert f'href="{link}"' in client.get(f"/laeufe/{run_id}").text
+    upload = client.get(link)
+    assert upload.status_code == 200 and upload.content.endswith(b"Text")
+    assert upload.headers["content-disposition"].startswith("attachment")
+    log = client.get(f"/laeufe/{run_id}/artefakte/log.html")
+    assert log.headers["content-disposition"].startswith("inline")
+    assert (log.headers["x-content-type-options"], log.headers["content-security-policy"]) == (
+        "nosniff", "sandbox allow-scripts allow-popups allow-downloads")
+    letter = client.get(f"/laeufe/{run_id}/artefakte/brief.pdf")
+    assert letter.headers["content-disposition"].startswith("attachment")
+    assert letter.headers["content-security-policy"].startswith("sandbox")
+    assert room.client("mr.clerk").get(link).status_code == 404
+
+
+def test_a_refused_close_or_retry_keeps_what_the_clerk_typed(room):
+    item_id = _failed_case(room)
+    client = room.client("gi.clerk")
+    token = token_of(client, f"/arbeitsliste/{item_id}")
+    missing = client.post(f"/arbeitsliste/{item_id}/abschliessen", data={"csrf_token": token, "grund": "   "})
+    assert missing.status_code == 422 and "bitte einen Grund für das Abschließen angeben" in missing.text
+    assert '<textarea id="grund"' in missing.text and "Fall abschließen" in missing.text  # the form, not an error page
+    bad = client.post(f"/arbeitsliste/{item_id}/wiederholen",
+                      data={"csrf_token": token, "feld__name_kind": "Mia Beispiel", "feld__alter": "neun"})
+    assert bad.status_code == 422 and "braucht eine Zahl" in bad.text
+    assert 'value="Mia Beispiel"' in bad.text and 'value="neun"' in bad.text
+    with room.db.session() as session:
+        assert session.get(WorkItem, item_id).state is ItemState.FAILED_BUSINESS
+
+
+def test_a_user_without_city_is_refused_in_neutral_words(room):
+    client = room.client("ops")
+    answer = client.post("/benutzer", data={"csrf_token": token_of(client, "/benutzer"), "name": "neu.person",
+                                            "rolle": "clerk", "passwort": PASSWORD})
+    assert answer.status_code == 422 and "Bitte eine Stadt angeben" in answer.text
+    assert "--city" not in answer.text

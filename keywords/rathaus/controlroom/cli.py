@@ -201,11 +201,20 @@ def _print_demo(users: list[DemoUser], address: str) -> None:
     print(f"Anmelden unter {address}anmelden")
 
 
+def configure_logging() -> None:
+    """The services' structured lines (``action=… city=… run=…``, never personal data or secrets) at INFO on
+    stderr; other libraries (HTTP clients, the web server) only from WARNING on."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s",
+                        stream=sys.stderr)
+    logging.getLogger("rathaus").setLevel(logging.INFO)
+
+
 def cmd_controlroom(args: argparse.Namespace) -> int:
     import uvicorn
 
     from rathaus.controlroom.web.app import create_app
 
+    configure_logging()
     settings, db = open_database(args.data, args.database)
     users: list[DemoUser] = []
     if args.demo:

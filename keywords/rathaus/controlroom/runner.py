@@ -60,6 +60,9 @@ MAX_ARTIFACTS = 200
 #: environment variables of the runner's own environment that a run must not inherit
 _PRIVATE_ENV = re.compile(r"^(RATHAUS_(CONFIG_OVERRIDE|WORKITEMS_.*|RUN_DIR|HOME|CONTROLROOM_.*|CREDENTIAL_.*))$")
 _ITEM_MARK = re.compile(r"kontrollraum\.(\d+)\.(\d+)@")
+_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+#: replaces the run folder's absolute path in the message the control room shows
+FOLDER_PLACEHOLDER = "<Laufordner>"
 
 
 class LeaseLost(ApplicationError):
@@ -105,9 +108,10 @@ class RunnerClient:
         return bool(self._check(self.http.post(f"/api/runner/runs/{run_id}/heartbeat", json=body)).json()["cancel"])
 
     def finish(self, run_id: int, exit_code: int, message: str, items: list[dict[str, Any]],
-               progress: tuple[int | None, int | None] = (None, None)) -> str:
+               progress: tuple[int | None, int | None] = (None, None), stopped: bool = False) -> str:
+        """Report the end; ``stopped`` says that the runner stopped the robot (on a cancel request)."""
         body = {"exit_code": exit_code, "message": message, "items": items, "cases_done": progress[0],
-                "cases_total": progress[1]}
+                "cases_total": progress[1], "stopped": stopped}
         return self._check(self.http.post(f"/api/runner/runs/{run_id}/finish", json=body)).json()["state"]
 
     def upload(self, run_id: int, name: str, path: Path) -> None:
@@ -286,6 +290,98 @@ def collect_artifacts(output_root: Path, robot: str) -> list[tuple[str, Path]]:
     return found[:MAX_ARTIFACTS]
 
 
+def _config_value(config: dict[str, Any], key: str) -> Any:
+    value: Any = config
+    for part in key.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _robot_config(project: Project, robot: str, override: Path | None) -> dict[str, Any]:
+    from rathaus.process.config import load_robot_config
+
+    return load_robot_config(project.robot_dir(robot) / "config.yaml", [override] if override else [], project)
+
+
+def collect_results(project: Project, robot: str, home: Path, override: Path | None = None) -> list[tuple[str, Path]]:
+    """(name, path) of the robot's results outside its output folder: the folders its process declares in
+    ``artifacts:`` of ``process.yaml`` (``{config: <key>}``: the folder the city's config names there), each file as
+    ``ergebnis/<key>/<path>``. Only folders inside the run's ``RATHAUS_HOME`` are read."""
+    from rathaus.process.config import load_process
+
+    try:
+        config = _robot_config(project, robot, override)
+        declared = load_process(project, str(config["process"])).get("artifacts") or []
+    except (RathausError, OSError, KeyError) as error:
+        LOG.warning("action=collect_results robot=%s error=%s", robot, type(error).__name__)
+        return []
+    root = home.resolve()
+    found: list[tuple[str, Path]] = []
+    for entry in declared:
+        key = entry["config"]
+        value = _config_value(config, key)
+        if not isinstance(value, str) or not value:
+            continue
+        folder = (home / value).resolve()  # an absolute path stays absolute: not the run's, not read
+        if not folder.is_relative_to(root) or not folder.is_dir():
+            continue
+        label = key.replace(".", "-")
+        for path in sorted(folder.glob(entry.get("muster") or "**/*")):
+            if not path.is_file() or path.is_symlink() or not path.resolve().is_relative_to(root):
+                continue
+            parts = path.relative_to(folder).parts
+            rest = "/".join(parts) if len(parts) <= 2 else f"{parts[0]}/{'_'.join(parts[1:])}"
+            found.append((f"ergebnis/{label}/{rest}", path))
+    return found
+
+
+def file_results(project: Project, job: dict[str, Any], home: Path) -> list[dict[str, Any]]:
+    """Results of input items of a robot that reads files from its ``quelle`` folder, by where their files ended:
+    in the config's ``fehlerhaft`` sub-folder (a business failure, the note ``<name>.fehler.txt`` says why) or in
+    ``verarbeitet`` (done). Items whose files are still in ``quelle`` get no result here."""
+    inputs = [item for item in job.get("inputs") or [] if item.get("files")]
+    if not inputs:
+        return []
+    try:
+        config = _robot_config(project, job["robot"], None)
+    except (RathausError, OSError) as error:
+        LOG.warning("action=file_results run=%s error=%s", job.get("run"), type(error).__name__)
+        return []
+    if not isinstance(config.get("quelle"), str):
+        return []
+    source = Path(config["quelle"])
+    source = source if source.is_absolute() else home / source
+    rejected_dir = source / str(config.get("fehlerhaft") or "fehlerhaft")
+    done_dir = source / str(config.get("verarbeitet") or "verarbeitet")
+    results = []
+    for item in inputs:
+        names = [Path(entry["name"]).name for entry in item["files"]]
+        rejected = [name for name in names if (rejected_dir / name).is_file()]
+        if rejected:
+            notes = []
+            for name in rejected:
+                note = rejected_dir / f"{name}.fehler.txt"
+                first = ""
+                if note.is_file():
+                    first = next((line.strip() for line in note.read_text(encoding="utf-8", errors="replace")
+                                  .splitlines() if line.strip()), "")
+                notes.append(first or f"{name}: vom Roboter als fehlerhaft aussortiert.")
+            results.append({"id": item["id"], "state": "failed_business", "code": "FEHLERHAFT",
+                            "message": "; ".join(notes)[:2000]})
+        elif all((done_dir / name).is_file() for name in names):
+            results.append({"id": item["id"], "state": "done"})
+    return results
+
+
+def strip_paths(text: str, folder: Path) -> str:
+    """``text`` without the run folder's absolute path (the runner machine's layout is nobody's business)."""
+    for prefix in {str(folder.resolve()), str(folder), str(folder.absolute())}:
+        text = text.replace(prefix, FOLDER_PLACEHOLDER)
+    return text
+
+
 # --- one run -------------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -294,6 +390,7 @@ class _Beat:
 
     cancelled: bool = False
     lost: bool = False
+    stopped: bool = False
     stop: threading.Event = field(default_factory=threading.Event)
 
 
@@ -331,9 +428,20 @@ def _stop_group(process: subprocess.Popen[bytes] | None) -> None:
 
 
 def _run_env(job: dict[str, Any], home: Path, project: Project) -> dict[str, str]:
+    """The robot's environment: the runner's own (without its private variables), then the city's credentials,
+    then the runner's protected variables, last, so that no credential can replace them. A credential whose name
+    is reserved (PATH, LD_…, PYTHON…, RATHAUS_…, see :func:`is_reserved`) is skipped with a warning."""
+    from rathaus.controlroom.services.credentials import is_reserved
+
     env = {k: v for k, v in os.environ.items() if not _PRIVATE_ENV.match(k)}
+    for key, value in (job.get("env") or {}).items():
+        name = str(key)
+        if is_reserved(name) or not _ENV_NAME.match(name):
+            LOG.warning("action=skip_credential run=%s name=%s: Zugangsdaten mit reserviertem Namen nicht gesetzt",
+                        job.get("run"), name[:100])
+            continue
+        env[name] = str(value)
     env.update({"RATHAUS_HOME": str(home), "RATHAUS_PROJECT": str(project.root), "PYTHONUNBUFFERED": "1"})
-    env.update({str(k): str(v) for k, v in (job.get("env") or {}).items()})
     return env
 
 
@@ -345,6 +453,23 @@ def _download_inputs(client: RunnerClient, job: dict[str, Any], folder: Path) ->
             client.download(entry["url"], target)
             files.setdefault(item["id"], []).append(target)
     return files
+
+
+def _report(client: RunnerClient, job: dict[str, Any], project: Project, folder: Path, override: Path | None,
+            exit_code: int, text: str, beat: _Beat) -> str:
+    """Upload the artifacts and results, then report the end with each input item's result."""
+    run_id, robot, home = job["run"], job["robot"], folder / "home"
+    uploads = [*collect_artifacts(folder / "ausgabe", robot), *collect_results(project, robot, home, override)]
+    for name, path in uploads[:MAX_ARTIFACTS]:
+        client.upload(run_id, name, path)
+    results = item_results(home, robot, run_id)
+    known = {result["id"] for result in results}
+    results += [result for result in file_results(project, job, home) if result["id"] not in known]
+    stopped = beat.cancelled and beat.stopped
+    if stopped:
+        text = "Auf Wunsch abgebrochen.\n" + text
+    return client.finish(run_id, exit_code, strip_paths(text, folder), results, read_progress(home, robot),
+                         stopped=stopped)
 
 
 def execute(client: RunnerClient, job: dict[str, Any], work_dir: Path, project: Project | None = None,
@@ -362,6 +487,8 @@ def execute(client: RunnerClient, job: dict[str, Any], work_dir: Path, project: 
 
     def stop_process() -> None:
         with lock:
+            if process is None or process.poll() is None:
+                beat.stopped = True  # the robot is stopped (or never starts), not finished
             _stop_group(process)
 
     beat = _Beat()
@@ -369,7 +496,7 @@ def execute(client: RunnerClient, job: dict[str, Any], work_dir: Path, project: 
     thread = threading.Thread(target=_heartbeats, name=f"heartbeat-{run_id}", daemon=True,
                               args=(client, run_id, interval, lambda: read_progress(home, robot), stop_process, beat))
     thread.start()
-    exit_code, text = 1, ""
+    exit_code, text, override = 1, "", None
     try:
         override = deliver_inputs(project, job, _download_inputs(client, job, folder), home, folder)
         command = [sys.executable, "-m", "rathaus.cli", "run", robot, "--output", str(output)]
@@ -387,12 +514,7 @@ def execute(client: RunnerClient, job: dict[str, Any], work_dir: Path, project: 
     try:
         if beat.lost:
             return "lost"
-        for name, path in collect_artifacts(output, robot):
-            client.upload(run_id, name, path)
-        results = item_results(home, robot, run_id)
-        if beat.cancelled:
-            text = "Auf Wunsch abgebrochen.\n" + text
-        state = client.finish(run_id, exit_code, text, results, read_progress(home, robot))
+        state = _report(client, job, project, folder, override, exit_code, text, beat)
         LOG.info("action=run_end run=%s state=%s exit_code=%s", run_id, state, exit_code)
         return state
     except LeaseLost:

@@ -44,8 +44,15 @@ _KINDS_BY_SUFFIX = {".pdf": "letter", ".docx": "letter", ".png": "screenshot", "
                     ".jpeg": "screenshot"}
 
 
+#: folder of the results a robot leaves outside its output folder (``artifacts:`` of process.yaml)
+RESULTS_FOLDER = "ergebnis"
+
+
 def kind_of(name: str) -> str:
-    """What an artifact is, from its name: log, report, output, summary, letter, screenshot or file."""
+    """What an artifact is, from its name: log, report, output, summary, letter, screenshot, file, or ergebnis
+    (a published or archived result, uploaded as ``ergebnis/<config key>/<path>``)."""
+    if PurePosixPath(name).parts[:1] == (RESULTS_FOLDER,):
+        return RESULTS_FOLDER
     base = PurePosixPath(name).name.lower()
     return _KINDS_BY_NAME.get(base) or _KINDS_BY_SUFFIX.get(PurePosixPath(base).suffix, "file")
 

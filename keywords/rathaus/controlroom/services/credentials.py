@@ -26,6 +26,23 @@ log = logging.getLogger(__name__)
 
 #: a credential is handed to the robot as an environment variable of this name
 NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+#: ... and that name says it holds a secret (robots name theirs in ``passwort_variable``, e.g.
+#: GIESSEN_UVG_FACHVERFAHREN_PASSWORT), so that no credential can stand in for a variable that steers programs
+SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]*_(PASSWORT|PASSWORD|TOKEN|SCHLUESSEL|KEY|GEHEIM|SECRET)$")
+#: variables that steer the runner, Python, Robot Framework or the dynamic linker: never a credential
+RESERVED_NAMES = frozenset({"PATH", "HOME", "SHELL", "USER", "LOGNAME", "LANG", "LANGUAGE", "TMPDIR", "TEMP", "TMP",
+                            "TZ", "PWD", "IFS", "ENV", "BASH_ENV", "TERM", "SSL_CERT_FILE", "SSL_CERT_DIR",
+                            "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+                            "ALL_PROXY"})
+RESERVED_PREFIXES = ("_", "LD_", "LC_", "PYTHON", "RATHAUS_", "ROBOT_", "RPA_", "PLAYWRIGHT_", "DYLD_",
+                     "GCONV_", "NODE_", "XDG_")
+
+
+def is_reserved(name: str) -> bool:
+    """Whether ``name`` is an environment variable that a credential must never set (the runner's own, the
+    interpreter's, the linker's, the locale's)."""
+    upper = name.upper()
+    return upper in RESERVED_NAMES or upper.startswith(RESERVED_PREFIXES)
 MAX_NAME = 100
 MAX_VALUE = 8192
 
@@ -78,6 +95,14 @@ def _check_name(name: object) -> str:
         shown = str(name)[:MAX_NAME] if isinstance(name, str) else "?"
         raise Invalid(f"Name '{shown}' ist ungültig: ein Name wie eine Umgebungsvariable, z. B. "
                       "GIESSEN_UVG_PASSWORT (Großbuchstaben, Ziffern, '_', beginnt mit einem Buchstaben).")
+    if is_reserved(name):
+        raise Invalid(f"Name '{name}' ist reserviert: Variablen wie PATH, HOME, LANG, TZ, LD_…, PYTHON…, "
+                      "RATHAUS_…, ROBOT_…, RPA_… und Namen mit '_' am Anfang steuern den Runner und dürfen keine "
+                      "Zugangsdaten sein.")
+    if not SECRET_NAME.match(name):
+        raise Invalid(f"Name '{name}' ist nicht erlaubt: Zugangsdaten enden auf _PASSWORT, _PASSWORD, _TOKEN, "
+                      "_SCHLUESSEL, _KEY, _GEHEIM oder _SECRET, wie die 'passwort_variable' in der Konfiguration "
+                      "des Roboters (z. B. GIESSEN_UVG_FACHVERFAHREN_PASSWORT).")
     return name
 
 

@@ -261,11 +261,13 @@ def _items(session: Session, run: Run) -> list[WorkItem]:
 def finish(session: Session, runner_id: int, city_id: str, run_id: int, exit_code: int, message: str | None = None,
            item_results: list[dict[str, Any]] | None = None, now: datetime | None = None,
            max_item_attempts: int = 3, retry_base_s: int = 60, cases_done: int | None = None,
-           cases_total: int | None = None) -> Run:
-    """Store the outcome: SUCCEEDED (exit code 0), FAILED, or CANCELLED when a cancel was asked for.
+           cases_total: int | None = None, stopped: bool | None = None) -> Run:
+    """Store the outcome: CANCELLED when a cancel was asked for and the runner stopped the robot (``stopped``;
+    ``None``, from runners that do not say, counts as stopped), else SUCCEEDED (exit code 0) or FAILED.
 
-    ``item_results`` (``{"id", "state", "code", "message"}``) say how each input item ended; items without one
-    end as the run did (DONE after success, an application failure otherwise).
+    ``item_results`` (``{"id", "state", "code", "message"}``) say how each input item ended and are recorded
+    first, also in a cancelled run; the items left open go to the clerk's worklist as "abgebrochen" in a
+    cancelled run and end as the run did otherwise (DONE after success, an application failure otherwise).
     """
     now = _now(now)
     run = _held(session, runner_id, city_id, run_id)
@@ -277,15 +279,20 @@ def finish(session: Session, runner_id: int, city_id: str, run_id: int, exit_cod
     if cases_done is not None and 0 <= cases_done <= (run.cases_total or 0):
         run.cases_done = cases_done
     run.message = (message or "").strip()[:4000] or None
-    if run.cancel_requested:
+    results = {}
+    for result in item_results or []:
+        if isinstance(result, dict) and isinstance(result.get("id"), int):
+            results[result["id"]] = result
+    if run.cancel_requested and stopped is not False:
         run.state = RunState.CANCELLED
+        reported = {key: value for key, value in results.items()
+                    if str(value.get("state")) in {s.value for s in ItemState} - {"new", "in_progress"}}
+        if reported:
+            _record_items(session, run, reported, ItemState.DONE, None, None, now, max_item_attempts, retry_base_s,
+                          only=set(reported))
         hand_back_items(session, run, now)
     else:
         run.state = RunState.SUCCEEDED if exit_code == 0 else RunState.FAILED
-        results = {}
-        for result in item_results or []:
-            if isinstance(result, dict) and isinstance(result.get("id"), int):
-                results[result["id"]] = result
         default = ItemState.DONE if exit_code == 0 else ItemState.FAILED_APPLICATION
         _record_items(session, run, results, default, None if exit_code == 0 else "LAUF_FEHLGESCHLAGEN",
                       None if exit_code == 0 else f"Lauf {run.id} ist fehlgeschlagen: {run.message or 'ohne Angabe'}",
@@ -303,10 +310,12 @@ def finish(session: Session, runner_id: int, city_id: str, run_id: int, exit_cod
 
 def _record_items(session: Session, run: Run, results: dict[int, dict[str, Any]], default: ItemState,
                   code: str | None, message: str | None, now: datetime, max_attempts: int = 3,
-                  retry_base_s: int = 60) -> None:
+                  retry_base_s: int = 60, only: set[int] | None = None) -> None:
     from rathaus.controlroom.services.items import record_item_result
 
     for item in open_items(session, run):
+        if only is not None and item.id not in only:
+            continue
         result = results.get(item.id, {})
         state = result.get("state") or default
         try:

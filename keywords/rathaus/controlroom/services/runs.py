@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from rathaus.controlroom.models import ItemState, Robot, Role, Run, Runner, RunState, User, WorkItem
 from rathaus.controlroom.services import audit
-from rathaus.controlroom.services.errors import Conflict, ControlRoomError, Forbidden, Invalid, NotFound
+from rathaus.controlroom.services.errors import Conflict, Forbidden, Invalid, NotFound
 from rathaus.controlroom.services.users import Principal
 
 log = logging.getLogger(__name__)
@@ -167,6 +167,67 @@ def check_file_name(name: str) -> str:
     return name
 
 
+class TooLarge(Invalid):
+    """An upload is larger than ``settings.max_upload_bytes`` (413); nothing was stored."""
+
+    code = "TOO_LARGE"
+    status = 413
+
+
+#: the answer to a multipart body that was cut off before its closing boundary
+INCOMPLETE_UPLOAD = "Der Upload ist unvollständig angekommen – bitte erneut hochladen; es wurde nichts gestartet."
+#: what people who may not see a run's case data read instead of its message
+HIDDEN_MESSAGE = "Meldung nur für die Stadt des Laufs sichtbar."
+
+
+def size_label(size: int) -> str:
+    """A byte count for people: ``512 Bytes``, ``1,5 KB``, ``20,0 MB``."""
+    if size < 1024:
+        return f"{size} Bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB".replace(".", ",")
+    return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
+
+
+def too_large(max_upload_bytes: int) -> TooLarge:
+    """The one refusal of an oversized upload (API and UI)."""
+    return TooLarge(f"Die hochgeladenen Dateien sind zu groß: zusammen größer als {size_label(max_upload_bytes)}. "
+                    "Bitte weniger oder kleinere Dateien hochladen; es wurde nichts gestartet.")
+
+
+def build_inputs(files: Sequence[tuple[str, bytes]], fields: dict[str, str], max_upload_bytes: int, *,
+                 reference: str | None = None, priority: str | int = 0) -> list[InputItem]:
+    """Input items of a start with uploads, the same rules for the API and the UI.
+
+    Each file (``(name as sent, content)``; parts without a name are skipped, browsers send one when no file was
+    chosen) becomes one item with ``fields`` as its payload; without files the fields (or a reference) make one
+    item. ``reference`` gets ``-1``, ``-2``… when several files share it. Refused with :class:`Invalid`: an empty
+    file (named), a bad file name, a priority that is no whole number; with :class:`TooLarge`: more than
+    ``max_upload_bytes`` together.
+    """
+    text = str(priority).strip() or "0"
+    if not text.lstrip("-").isdigit():
+        raise Invalid("Die Priorität muss eine ganze Zahl sein. Es wurde nichts gestartet.")
+    number = int(text)
+    reference = (reference or "").strip() or None
+    chosen, total = [], 0
+    for sent_name, content in files:
+        if not sent_name:
+            continue
+        total += len(content)
+        if total > max_upload_bytes:
+            raise too_large(max_upload_bytes)
+        name = check_file_name(sent_name.replace("\\", "/").rsplit("/", 1)[-1])
+        if not content:
+            raise Invalid(f"Die Datei '{name}' ist leer. Bitte die richtige Datei wählen; es wurde nichts gestartet.")
+        chosen.append(InputFile(name, content))
+    if not chosen:
+        return [InputItem(dict(fields), (), reference, number)] if fields or reference else []
+    return [InputItem(dict(fields), (upload,), reference if len(chosen) == 1 or not reference
+                      else f"{reference}-{position}", number)
+            for position, upload in enumerate(chosen, start=1)]
+
+
 # --- starting ----------------------------------------------------------------------------------------------------
 
 def start_run(session: Session, principal: Principal, robot: str | int, inputs: Sequence[InputItem] = (),
@@ -298,7 +359,8 @@ def _view(session: Session, principal: Principal, run: Run, robot: Robot, items:
         state=run.state.value, created_at=as_utc(run.created_at), started_at=as_utc(run.started_at),
         finished_at=as_utc(run.finished_at), attempt=run.attempt or 0, cases_done=run.cases_done or 0,
         cases_total=run.cases_total or 0, cancel_requested=bool(run.cancel_requested), exit_code=run.exit_code,
-        message=run.message, schedule_id=run.schedule_id, runner=runner.name if runner else None,
+        message=run.message if case_data or not run.message else HIDDEN_MESSAGE,
+        schedule_id=run.schedule_id, runner=runner.name if runner else None,
         requested_by=user.name if user else None, case_data=case_data, items=item_rows)
 
 
@@ -384,10 +446,3 @@ def run_counts(session: Session, principal: Principal, since: datetime | None = 
         query = query.where(Run.created_at >= since)
     return [{"city": c, "process": p, "state": s.value, "count": n} for c, p, s, n in session.execute(query)]
 
-
-
-class TooLarge(ControlRoomError):
-    """An upload is larger than ``settings.max_upload_bytes`` (413); nothing was stored."""
-
-    code = "TOO_LARGE"
-    status = 413

@@ -103,9 +103,22 @@ class Calendar:
         raise Invalid(f"Der Cron-Ausdruck '{cron}' wird nie fällig{extra}; bitte Tag und Monat prüfen.")
 
 
+#: the five fields of a cron expression with the values they allow
+CRON_FIELDS = (("Minute", "0–59"), ("Stunde", "0–23"), ("Tag", "1–31"), ("Monat", "1–12"),
+               ("Wochentag", "0–6, 0 = Sonntag"))
+
+
 def validate_cron(cron: object) -> str:
-    """The expression, normalised; :class:`Invalid` (422) with a German message naming it otherwise."""
+    """The expression, normalised; :class:`Invalid` (422) with a German message naming it otherwise (with five
+    fields: the first wrong field and the values it allows)."""
     text = " ".join(str(cron or "").split())
+    fields = text.split(" ")
+    if isinstance(cron, str) and len(fields) == 5 and len(text) <= 100 and not croniter.is_valid(text):
+        for position, (label, allowed) in enumerate(CRON_FIELDS):
+            alone = " ".join(value if index == position else "*" for index, value in enumerate(fields))
+            if not croniter.is_valid(alone):
+                raise Invalid(f"Der Cron-Ausdruck '{text}' ist ungültig: das Feld {label} ('{fields[position][:30]}') "
+                              f"erlaubt {allowed}. Es wurde nichts gespeichert.")
     if not isinstance(cron, str) or len(text.split(" ")) != 5 or len(text) > 100 or not croniter.is_valid(text):
         raise Invalid(f"Der Cron-Ausdruck '{str(cron or '')[:100]}' ist ungültig: erwartet werden {CRON_HELP}. "
                       "Es wurde nichts gespeichert.")
@@ -133,7 +146,8 @@ class ScheduleView:
                    due.astimezone(calendar.zone) if due else None)
 
 
-def _admin(principal: Principal) -> str:
+def require_admin(principal: Principal) -> str:
+    """The city of a city admin (who manage schedules); else :class:`Forbidden`."""
     if principal.role is not Role.ADMIN or principal.city_id is None:
         raise Forbidden("Zeitpläne verwalten nur Administratorinnen und Administratoren der Stadt.")
     return principal.city_id
@@ -161,7 +175,7 @@ def _now(now: datetime | None) -> datetime:
 def create_schedule(session: Session, principal: Principal, robot: int | str, cron: str, skip_holidays: bool = False,
                     paused: bool = False, now: datetime | None = None, calendar: Calendar = Calendar()) -> ScheduleView:
     """A new schedule of the admin's city for one of its robots; an invalid cron saves nothing."""
-    city = _admin(principal)
+    city = require_admin(principal)
     cron = validate_cron(cron)
     target = _robot(session, city, robot)
     due = calendar.next_after(cron, _now(now), bool(skip_holidays))
@@ -192,7 +206,7 @@ def _visible(session: Session, principal: Principal, schedule_id: int) -> Schedu
 
 
 def _managed(session: Session, principal: Principal, schedule_id: int) -> Schedule:
-    city = _admin(principal)
+    city = require_admin(principal)
     row = session.scalar(select(Schedule).where(Schedule.id == schedule_id, Schedule.city_id == city)
                          .with_for_update())
     if row is None:

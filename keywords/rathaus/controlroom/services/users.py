@@ -48,10 +48,10 @@ def add_user(session: Session, name: str, role: Role | str, password: str, city:
     if len(password) < MIN_PASSWORD:
         raise Invalid(f"Das Passwort für '{name}' ist zu kurz: mindestens {MIN_PASSWORD} Zeichen.")
     if role is Role.OPERATOR and city:
-        raise Invalid("Betreiber (operator) gehören zu keiner Stadt: bitte --city weglassen.")
+        raise Invalid("Betreiber (operator) gehören zu keiner Stadt: bitte keine Stadt angeben.")
     if role is not Role.OPERATOR:
         if not city:
-            raise Invalid(f"Die Rolle '{role.value}' gehört zu einer Stadt: bitte --city angeben.")
+            raise Invalid(f"Die Rolle '{role.value}' gehört zu einer Stadt: Bitte eine Stadt angeben.")
         if session.get(City, city) is None:
             known = ", ".join(session.scalars(select(City.id).order_by(City.id)))
             raise Invalid(f"Stadt '{city}' ist unbekannt; bekannt sind: {known}.")

@@ -62,6 +62,8 @@ class FinishIn(BaseModel):
     items: list[ItemResult] = []
     cases_done: int | None = None
     cases_total: int | None = None
+    #: the runner stopped the robot on a cancel request (only then does a cancelled run end CANCELLED)
+    stopped: bool | None = None
 
 
 class RunnerIn(BaseModel):
@@ -105,7 +107,7 @@ def finish(run_id: int, body: FinishIn, machine: Machine, session: Db, settings:
     run = runners.finish(session, machine.runner_id, machine.city_id, run_id, body.exit_code, body.message,
                          [result.model_dump() for result in body.items], max_item_attempts=settings.max_item_attempts,
                          retry_base_s=settings.retry_base_s, cases_done=body.cases_done,
-                         cases_total=body.cases_total)
+                         cases_total=body.cases_total, stopped=body.stopped)
     return {"id": run.id, "state": run.state.value}
 
 

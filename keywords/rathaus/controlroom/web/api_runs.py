@@ -10,25 +10,49 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime, time
+from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Security
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, Field
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect
 
 from rathaus.controlroom.services import artifacts, runs
 from rathaus.controlroom.services.errors import Invalid
 from rathaus.controlroom.services.robots import visible_robots
-from rathaus.controlroom.services.runs import InputFile, InputItem, TooLarge
+from rathaus.controlroom.services.runs import InputItem
 from rathaus.controlroom.services.users import Principal
 from rathaus.controlroom.settings import Settings
 from rathaus.controlroom.web.deps import Db, csrf_protect, current_principal, get_settings
 
-router = APIRouter(tags=["Läufe"])
+
+class Problem(BaseModel):
+    """A refusal: ``detail`` says in German what was wrong and what to do."""
+
+    detail: str
+
+
+#: refusals every route of this router may answer
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Nicht angemeldet: Token fehlt, ist ungültig oder die Sitzung lief ab."},
+    403: {"model": Problem, "description": "Für diese Rolle nicht erlaubt oder ohne gültiges CSRF-Merkmal."},
+    404: {"model": Problem, "description": "Gibt es nicht oder gehört zu einer anderen Stadt."},
+    422: {"model": Problem, "description": "Eingaben ungültig; es wurde nichts geändert."},
+}
+#: API tokens (``rh_…``) as ``Authorization: Bearer``; browsers use the session cookie instead (documented only,
+#: ``current_principal`` checks both)
+bearer = HTTPBearer(auto_error=False, scheme_name="ApiToken",
+                    description="API-Token (rathaus tokens create NAME) als 'Authorization: Bearer rh_…'.")
+
+router = APIRouter(tags=["Läufe"], dependencies=[Security(bearer)], responses=ERRORS)
 
 Who = Annotated[Principal, Depends(current_principal)]
 # the session commits before the answer is sent (FastAPI's default "request" scope commits after it)
@@ -94,18 +118,45 @@ class ArtifactOut(BaseModel):
     created_at: str | None
 
 
-def _too_large(settings: Settings) -> TooLarge:
-    return TooLarge(f"Die Dateien sind zu groß: höchstens {settings.max_upload_bytes // (1024 * 1024)} MB je "
-                    "Start. Es wurde nichts gestartet.")
+async def read_complete_body(request: Request, settings: Settings) -> None:
+    """Read a multipart body up to ``max_upload_bytes`` and refuse it when it was cut off.
+
+    Starlette ends a form silently at the end of the data, dropping a file part whose closing boundary never
+    came; a start with a cut-off upload would then run with fewer (or no) items. So the raw body must end with
+    the closing boundary ``--<boundary>--`` (413 when too large, 422 when incomplete). Bodies without a boundary
+    are left to the form parser, which refuses them. The body is kept for the form parser (Starlette's cache).
+    """
+    limit = settings.max_upload_bytes + 64 * 1024  # room for the part headers and form fields
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise runs.too_large(settings.max_upload_bytes)
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        return
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise runs.too_large(settings.max_upload_bytes)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise Invalid(runs.INCOMPLETE_UPLOAD) from None
+    body = b"".join(chunks)
+    request._body = body  # Starlette's cache of the body: request.form() parses it from here
+    if length.isdigit() and int(length) != len(body):
+        raise Invalid(runs.INCOMPLETE_UPLOAD)
+    if boundary and not body.rstrip(b"\r\n\t ").endswith(b"--" + boundary + b"--"):
+        raise Invalid(runs.INCOMPLETE_UPLOAD)
 
 
 async def read_upload(request: Request) -> AsyncIterator[None]:
-    """Refuse oversized (413) and malformed (422) bodies before anything else reads them; close the uploads'
-    temporary files after the request."""
+    """Refuse oversized (413), cut-off and malformed (422) bodies before anything else reads them; close the
+    uploads' temporary files after the request."""
     settings: Settings = request.app.state.settings
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > settings.max_upload_bytes:
-        raise _too_large(settings)
+    await read_complete_body(request, settings)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         yield
         return
@@ -115,35 +166,20 @@ async def read_upload(request: Request) -> AsyncIterator[None]:
         raise Invalid("Die hochgeladenen Daten sind unvollständig oder fehlerhaft (multipart/form-data) und "
                       f"wurden nicht angenommen: {getattr(error, 'detail', None) or error}.") from None
     try:
-        total = sum(value.size or 0 for _, value in form.multi_items() if isinstance(value, UploadFile))
-        if total > settings.max_upload_bytes:
-            raise _too_large(settings)
         yield
     finally:
         await form.close()
 
 
-async def _inputs_from_form(request: Request) -> tuple[str, list[InputItem]]:
+async def _inputs_from_form(request: Request, settings: Settings) -> tuple[str, list[InputItem]]:
     form = await request.form()
     robot = str(form.get("robot") or "")
     fields = {key: str(value) for key, value in form.multi_items()
               if not isinstance(value, UploadFile) and key not in RESERVED_FIELDS and key != "dateien"}
-    uploads = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
-    priority = str(form.get("priority") or "0")
-    if not priority.lstrip("-").isdigit():
-        raise Invalid("Die Priorität muss eine ganze Zahl sein.")
-    reference = str(form.get("reference") or "") or None
-    items: list[InputItem] = []
-    for upload in uploads:
-        if not upload.filename:
-            continue
-        content = await upload.read()
-        name = runs.check_file_name(upload.filename.replace("\\", "/").rsplit("/", 1)[-1])
-        items.append(InputItem(payload=dict(fields), files=(InputFile(name, content),), priority=int(priority),
-                               reference=f"{reference}-{len(items) + 1}" if reference and len(uploads) > 1
-                               else reference))
-    if not items and fields:
-        items.append(InputItem(payload=fields, priority=int(priority), reference=reference))
+    files = [(upload.filename or "", await upload.read()) for _, upload in form.multi_items()
+             if isinstance(upload, UploadFile)]
+    items = runs.build_inputs(files, fields, settings.max_upload_bytes, reference=str(form.get("reference") or ""),
+                              priority=str(form.get("priority") or "0"))
     return robot, items
 
 
@@ -179,12 +215,58 @@ def robots(who: Who, session: Db) -> list[RobotOut]:
             for r in visible_robots(session, who)]
 
 
-@router.post("/runs", response_model=RunOut, status_code=201,
+class InputIn(BaseModel):
+    """One input work item of a JSON start."""
+
+    reference: str | None = Field(None, description="Eindeutige Referenz des Vorgangs, z. B. ein Aktenzeichen.")
+    payload: dict[str, Any] = Field(default_factory=dict, description="Falldaten des Vorgangs.")
+    priority: int = 0
+
+
+class StartIn(BaseModel):
+    """A JSON start: the robot (id, ``city/process`` or process) and its input items."""
+
+    robot: str = Field(..., examples=["giessen/unterhaltsvorschuss"])
+    inputs: list[InputIn] = Field(default_factory=list, max_length=MAX_INPUTS)
+
+
+def _inline(schema: Any, definitions: dict[str, Any]) -> Any:
+    """A JSON schema with its local ``$defs`` references replaced by the definitions (OpenAPI has no ``$defs``)."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _inline(definitions[schema["$ref"].rsplit("/", 1)[-1]], definitions)
+        return {key: _inline(value, definitions) for key, value in schema.items() if key != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(value, definitions) for value in schema]
+    return schema
+
+
+_START_SCHEMA = StartIn.model_json_schema()
+START_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": _inline(_START_SCHEMA, _START_SCHEMA.get("$defs", {}))},
+    "multipart/form-data": {"schema": {
+        "type": "object", "required": ["robot"],
+        "properties": {
+            "robot": {"type": "string", "description": "Roboter: Nummer, 'stadt/prozess' oder Prozess."},
+            "dateien": {"type": "array", "items": {"type": "string", "format": "binary"},
+                        "description": "Je Datei ein Vorgang; leere Dateien werden abgelehnt."},
+            "reference": {"type": "string", "description": "Referenz; bei mehreren Dateien mit -1, -2 …"},
+            "priority": {"type": "integer", "default": 0},
+            "csrf_token": {"type": "string", "description": "Nur bei Anmeldung über das Sitzungs-Cookie."},
+        },
+        "additionalProperties": {"type": "string", "description": "Weitere Felder: Falldaten jedes Vorgangs."},
+    }},
+}}}
+
+
+@router.post("/runs", response_model=RunOut, status_code=201, openapi_extra=START_BODY,
+             responses={409: {"model": Problem, "description": "Referenz doppelt."},
+                        413: {"model": Problem, "description": "Upload zu groß; nichts gestartet."}},
              dependencies=[Depends(current_principal), Depends(read_upload), Depends(csrf_protect)])
 async def start(request: Request, who: Who, session: Db, settings: Config) -> RunOut:
     """Start a robot of the caller's city with input work items (JSON or an upload of files and fields)."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        robot, items = await _inputs_from_form(request)
+        robot, items = await _inputs_from_form(request, settings)
     else:
         try:
             data = json.loads(await request.body() or b"{}")
@@ -217,6 +299,24 @@ def history(who: Who, session: Db, settings: Config, robot: str | None = None, s
                       per_page=result.per_page)
 
 
+class RunCountOut(BaseModel):
+    """Runs of one robot of one city in one state (no case data)."""
+
+    city: str
+    process: str
+    state: str
+    count: int
+
+
+@router.get("/runs/statistics", response_model=list[RunCountOut])
+def statistics(who: Who, session: Db, settings: Config, since: str | None = None) -> list[RunCountOut]:
+    """Runs per city, process and state, as the page 'Statistik' shows them: process owners see every city
+    adopting their processes, operators all; ``since`` (JJJJ-MM-TT) counts runs from that day on."""
+    day = _day(since, "since")
+    moment = datetime.combine(day, time.min, ZoneInfo(settings.timezone)) if day else None
+    return [RunCountOut(**row) for row in runs.run_counts(session, who, since=moment)]
+
+
 @router.get("/runs/{run_id}", response_model=RunOut)
 def run_detail(run_id: int, who: Who, session: Db) -> RunOut:
     """One run with its progress (cases done of total) and, for its city, its input items."""
@@ -242,18 +342,31 @@ def artifact_list(run_id: int, who: Who, session: Db) -> list[ArtifactOut]:
     return [ArtifactOut(**a.as_dict()) for a in artifacts.list_artifacts(session, who, run_id)]
 
 
-@router.get("/runs/{run_id}/artifacts/{name:path}")
+#: artifacts that open in the browser (in a sandbox); everything else downloads
+INLINE_KINDS = ("log", "report")
+#: the Robot log's scripts run, but in an opaque origin: they cannot act with the user's session
+ARTIFACT_CSP = "sandbox allow-scripts allow-popups allow-downloads"
+
+
+def artifact_response(view: artifacts.ArtifactView, path: Path) -> FileResponse:
+    """The one way artifacts leave the control room (API and UI): sandboxed, not sniffed, downloads as files
+    except the Robot log and report."""
+    inline = view.kind in INLINE_KINDS
+    return FileResponse(path, media_type=artifacts.media_type(view.name), filename=view.name.rsplit("/", 1)[-1],
+                        content_disposition_type="inline" if inline else "attachment",
+                        headers={"Content-Security-Policy": ARTIFACT_CSP, "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/runs/{run_id}/artifacts/{name:path}", response_class=FileResponse, responses=ERRORS)
 def artifact_download(run_id: int, name: str, who: Who, session: Db) -> FileResponse:
-    """One artifact; HTML (the Robot log), PDFs and images open in the browser, others download."""
+    """One artifact; the Robot log and report open in the browser (sandboxed), others download."""
     view, path = artifacts.open_artifact(session, who, run_id, name)
-    inline = view.kind in ("log", "report", "letter", "screenshot", "summary")
-    return FileResponse(path, media_type=artifacts.media_type(view.name),
-                        filename=view.name.rsplit("/", 1)[-1], content_disposition_type="inline" if inline
-                        else "attachment", headers={"X-Content-Type-Options": "nosniff"})
+    return artifact_response(view, path)
 
 
 @router.get("/runs/{run_id}/inputs/{item_id}/files/{name}")
 def input_file(run_id: int, item_id: int, name: str, who: Who, session: Db, settings: Config) -> FileResponse:
     """An uploaded input file of a run of the caller's city."""
     path = runs.input_file(session, who, run_id, item_id, name, settings.data_dir)
-    return FileResponse(path, filename=name, headers={"X-Content-Type-Options": "nosniff"})
+    return FileResponse(path, filename=name, content_disposition_type="attachment",
+                        headers={"Content-Security-Policy": ARTIFACT_CSP, "X-Content-Type-Options": "nosniff"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Security
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -35,8 +35,9 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url)
+    # every API route takes a bearer token (users: rh_…, runners: rr_…); OpenAPI shows the scheme on all of them
     for module in (api_runs, api_runner, api_items, api_schedules, api_admin, api_processes):
-        app.include_router(module.router, prefix="/api")
+        app.include_router(module.router, prefix="/api", dependencies=[Security(api_runs.bearer)])
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUpload
@@ -38,6 +38,7 @@ from rathaus.controlroom.services.users import Principal
 from rathaus.controlroom.settings import Settings
 from rathaus.controlroom.web import sessions
 from rathaus.controlroom.web.api_processes import get_project
+from rathaus.controlroom.web.api_runs import artifact_response, read_complete_body
 from rathaus.controlroom.web.deps import Db, csrf_protect, current_principal
 
 router = APIRouter(include_in_schema=False)
@@ -324,27 +325,50 @@ def _edited_payload(item: item_service.ItemView, form: Any) -> dict[str, Any]:
     return payload
 
 
-@router.get("/arbeitsliste/{item_id}", response_class=HTMLResponse)
-def item_page(request: Request, item_id: int, principal: Who, session: Db) -> Response:
+def _item_page(request: Request, principal: Principal, session: Session, item_id: int, *, status: int = 200,
+               error: str | None = None, reason: str = "", typed: Any = None) -> Response:
+    """A case of the worklist; after a refused change the form shows the message and what was typed."""
     item = item_service.get_item(session, principal, item_id)
     fields, fixed = _editable_fields(item.payload)
+    if typed is not None:
+        for field in fields:
+            raw = typed.get(f"feld__{field['key']}")
+            if field["kind"] == "bool":
+                field["value"] = raw == "ja"
+            else:
+                field["text"] = str(raw or "")
     return render(request, "item.html", principal, title=f"Fall {item.reference}", active="/arbeitsliste",
-                  item=item, fields=fields, fixed=fixed,
+                  status=status, error=error, item=item, fields=fields, fixed=fixed, reason=reason,
                   handled=ItemState(item.state) in item_service.HANDLED_STATES)
+
+
+@router.get("/arbeitsliste/{item_id}", response_class=HTMLResponse)
+def item_page(request: Request, item_id: int, principal: Who, session: Db) -> Response:
+    return _item_page(request, principal, session, item_id)
 
 
 @router.post("/arbeitsliste/{item_id}/wiederholen", dependencies=CSRF)
 async def retry_item(request: Request, item_id: int, principal: Who) -> Response:
     form = await request.form()
-    with request.app.state.database.session() as session:
-        item = item_service.get_item(session, principal, item_id)
-        item_service.retry_item(session, principal, item_id, _edited_payload(item, form))
+    database = request.app.state.database
+    try:
+        with database.session() as session:
+            item = item_service.get_item(session, principal, item_id)
+            item_service.retry_item(session, principal, item_id, _edited_payload(item, form))
+    except Invalid as error:
+        with database.session() as session:
+            return _item_page(request, principal, session, item_id, status=error.status, error=str(error),
+                              typed=form)
     return RedirectResponse("/arbeitsliste?hinweis=wiederholt", status_code=303)
 
 
 @router.post("/arbeitsliste/{item_id}/abschliessen", dependencies=CSRF)
 def close_item(request: Request, item_id: int, principal: Who, session: Db, grund: Field = "") -> Response:
-    item_service.close_item(session, principal, item_id, grund)
+    try:
+        with session.begin_nested():
+            item_service.close_item(session, principal, item_id, grund)
+    except Invalid as error:
+        return _item_page(request, principal, session, item_id, status=error.status, error=str(error), reason=grund)
     return RedirectResponse("/arbeitsliste?hinweis=geschlossen", status_code=303)
 
 
@@ -366,7 +390,7 @@ def _schedules_page(request: Request, principal: Principal, session: Session, *,
 
 @router.get("/zeitplaene", response_class=HTMLResponse)
 def schedules_page(request: Request, principal: Who, session: Db) -> Response:
-    schedule_service._admin(principal)
+    schedule_service.require_admin(principal)
     return _schedules_page(request, principal, session)
 
 
@@ -377,7 +401,7 @@ def create_schedule(request: Request, principal: Who, session: Db, roboter: Fiel
     form = {"roboter": roboter, "cron": cron, "feiertage": feiertage == "ja", "pausiert": pausiert == "ja"}
     try:
         if aktion == "vorschau":
-            schedule_service._admin(principal)
+            schedule_service.require_admin(principal)
             moments = schedule_service.preview_cron(cron, form["feiertage"], 5, calendar=calendar)
             return _schedules_page(request, principal, session, preview=moments, form=form)
         schedule_service.create_schedule(session, principal, roboter, cron, form["feiertage"], form["pausiert"],
@@ -471,18 +495,6 @@ def audit_page(request: Request, principal: Who, session: Db) -> Response:
 START_ROLES = (Role.CLERK, Role.ADMIN, Role.OWNER)
 
 
-class TooLarge(Invalid):
-    """An upload larger than ``settings.max_upload_bytes`` (413)."""
-
-    code = "TOO_LARGE"
-    status = 413
-
-
-def _too_large(settings: Settings) -> TooLarge:
-    return TooLarge(f"Die hochgeladenen Dateien sind zusammen größer als {_size(settings.max_upload_bytes)}. "
-                    "Bitte weniger oder kleinere Dateien hochladen; es wurde nichts gestartet.")
-
-
 async def release_upload(request: Request) -> AsyncIterator[None]:
     """Close the parsed form's temporary files whatever happens after (also when CSRF refuses the request)."""
     try:
@@ -491,12 +503,9 @@ async def release_upload(request: Request) -> AsyncIterator[None]:
         await request.close()
 
 
-def upload_limit(request: Request) -> None:
-    """Refuse an oversized upload by its announced length, before its body is read."""
-    settings = _settings(request)
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > settings.max_upload_bytes + 64 * 1024:
-        raise _too_large(settings)
+async def upload_limit(request: Request) -> None:
+    """Refuse an oversized (413) or cut-off (422) upload before anything (the CSRF check) parses it."""
+    await read_complete_body(request, _settings(request))
 
 
 def _fields(text: str) -> dict[str, str]:
@@ -517,31 +526,11 @@ def _fields(text: str) -> dict[str, str]:
 
 
 async def _inputs(request: Request, form: Any) -> list[run_service.InputItem]:
-    settings = _settings(request)
-    payload = _fields(str(form.get("angaben") or ""))
-    reference = str(form.get("referenz") or "").strip() or None
-    priority_text = str(form.get("prioritaet") or "0")
-    if not priority_text.lstrip("-").isdigit():
-        raise Invalid("Die Priorität muss eine ganze Zahl sein. Es wurde nichts gestartet.")
-    priority = int(priority_text)
-    uploads = [upload for upload in form.getlist("dateien") if isinstance(upload, StarletteUpload)]
-    files, total = [], 0
-    for upload in uploads:
-        if not upload.filename:
-            continue  # the browser sends an empty part when no file was chosen
-        content = await upload.read(settings.max_upload_bytes + 1)
-        total += len(content)
-        if total > settings.max_upload_bytes:
-            raise _too_large(settings)
-        name = Path(upload.filename.replace("\\", "/")).name
-        if not content:
-            raise Invalid(f"Die Datei '{name}' ist leer. Bitte die richtige Datei wählen; es wurde nichts gestartet.")
-        files.append(run_service.InputFile(name, content))
-    if not files:
-        return [run_service.InputItem(payload, (), reference, priority)] if payload or reference else []
-    return [run_service.InputItem(dict(payload), (upload,),
-                                  reference if len(files) == 1 or not reference else f"{reference}-{number}", priority)
-            for number, upload in enumerate(files, start=1)]
+    files = [(upload.filename or "", await upload.read()) for upload in form.getlist("dateien")
+             if isinstance(upload, StarletteUpload)]
+    return run_service.build_inputs(files, _fields(str(form.get("angaben") or "")),
+                                    _settings(request).max_upload_bytes, reference=str(form.get("referenz") or ""),
+                                    priority=str(form.get("prioritaet") or "0"))
 
 
 def _start_form(request: Request, principal: Principal, session: Session, robot_id: int, *, status: int = 200,
@@ -625,15 +614,11 @@ def runs_page(request: Request, principal: Who, session: Db, roboter: str = "", 
 
 
 KIND_LABELS = {"log": "Robot-Protokoll", "report": "Robot-Bericht", "output": "Robot-Ergebnis (XML)",
-               "summary": "Zusammenfassung", "letter": "Brief", "screenshot": "Bildschirmfoto", "file": "Datei"}
+               "summary": "Zusammenfassung", "letter": "Brief", "screenshot": "Bildschirmfoto", "file": "Datei",
+               "ergebnis": "Ergebnis"}
 
 
-def _size(size: int) -> str:
-    if size < 1024:
-        return f"{size} Bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB".replace(".", ",")
-    return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
+_size = run_service.size_label
 
 
 TEMPLATES.env.globals.update(kind_label=lambda kind: KIND_LABELS.get(kind, kind), size_label=_size)
@@ -664,13 +649,10 @@ def cancel_run(run_id: int, principal: Who, session: Db) -> Response:
 
 @router.get("/laeufe/{run_id}/artefakte/{name:path}")
 def artifact(run_id: int, name: str, principal: Who, session: Db) -> Response:
-    """An artifact; HTML (the Robot log) is shown in a sandbox so that its scripts cannot act for the user."""
+    """An artifact; the Robot log and report are shown in a sandbox so that their scripts cannot act for the user,
+    everything else downloads."""
     view, path = artifact_service.open_artifact(session, principal, run_id, name)
-    response = FileResponse(path, media_type=artifact_service.media_type(view.name),
-                            content_disposition_type="inline", filename=Path(view.name).name)
-    response.headers["Content-Security-Policy"] = "sandbox allow-scripts allow-popups allow-downloads"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return artifact_response(view, path)
 
 
 # --- runners --------------------------------------------------------------------------------------------------
