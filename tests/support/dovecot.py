@@ -119,6 +119,18 @@ class Dovecot:
             (self.root / "home" / user).mkdir(exist_ok=True)
         self._chown_tree(self.root / "mail")
         self._chown_tree(self.root / "home")
+        # two tries: a port picked as free can be taken by another test process before Dovecot binds it
+        for attempt in (1, 2):
+            try:
+                self._launch()
+                return self
+            except RuntimeError:
+                if attempt == 2:
+                    self.stop()
+                    raise
+        return self
+
+    def _launch(self) -> None:
         self.port_imap, self.port_imaps = free_port(), free_port()
         capability_line = "" if self.move else f"imap_capability = {CAPABILITIES_WITHOUT_MOVE}"
         self.config_file.write_text(
@@ -130,20 +142,25 @@ class Dovecot:
             ),
             encoding="utf-8",
         )
-        self.process = subprocess.Popen(
-            [DOVECOT, "-F", "-c", str(self.config_file)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        stderr_file = self.root / "dovecot.stderr"
+        with stderr_file.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                [DOVECOT, "-F", "-c", str(self.config_file)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
         try:
             _wait_for_port(self.host, self.port_imap, self.process, 15)
             _wait_for_port(self.host, self.port_imaps, self.process, 15)
-        except Exception:
+        except Exception as error:
             log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
-            self.stop()
-            raise RuntimeError(f"Dovecot failed to start. Log:\n{log}") from None
-        return self
+            output = stderr_file.read_text(errors="replace")
+            process, self.process = self.process, None
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+            raise RuntimeError(f"Dovecot failed to start ({error}). Log:\n{log}\nOutput:\n{output}") from None
 
     def stop(self) -> None:
         """End the server and, if the folder was made here, remove it."""
