@@ -13,7 +13,7 @@ from typing import Any
 
 from rathaus.errors import ApplicationError, BusinessError
 from rathaus.pdf.errors import PdfError
-from rathaus.pdf.reader import read_fields
+from rathaus.pdf.reader import find_form_pdf, read_fields
 from rathaus.translation import load_translation
 from robotlibcore import DynamicCore, keyword
 
@@ -49,25 +49,17 @@ class _Keywords:
 
         See also `Read Notice`.
         """
-        pdfs = [Path(f) for f in files if Path(f).suffix.lower() == ".pdf"]
-        if not pdfs:
+        found = find_form_pdf(files, lambda f: bool(form_kind(f.get("formular"))) and "inhaber.name" in f)
+        if found.pdf is not None:
+            return found.pdf
+        if not found.pdf_count:
             raise BusinessError(
                 f"Gewerbeanzeige {case}: Die Mail enthält keine PDF-Datei mit einer Gewerbeanzeige. Bitte die "
                 "Anzeige (GewA1, GewA2 oder GewA3) beim Absender anfordern; die Mail liegt im Prüfordner.",
                 code="KEIN_ANHANG",
             )
-        broken: str | None = None
-        for number, pdf in enumerate(pdfs, start=1):
-            try:
-                fields = read_fields(pdf)
-            except PdfError as error:
-                # the file name often holds the owner's name: refer to the attachment by number
-                broken = broken or str(error).replace(f"'{pdf.name}'", f"im PDF-Anhang Nr. {number}")
-                continue
-            if form_kind(fields.get("formular")) and "inhaber.name" in fields:
-                return pdf
-        if broken is not None:
-            raise BusinessError(f"Gewerbeanzeige {case}: {broken}", code="PDF_UNLESBAR")
+        if found.unreadable is not None:
+            raise BusinessError(f"Gewerbeanzeige {case}: {found.unreadable}", code="PDF_UNLESBAR")
         raise BusinessError(
             f"Gewerbeanzeige {case}: Keine der PDF-Dateien ist ein Formular GewA1, GewA2 oder GewA3. Bitte die "
             "Mail prüfen und die Anzeige beim Absender anfordern.",

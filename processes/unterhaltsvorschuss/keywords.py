@@ -13,7 +13,7 @@ from typing import Any
 
 from rathaus.errors import BusinessError
 from rathaus.pdf.errors import PdfError
-from rathaus.pdf.reader import read_fields
+from rathaus.pdf.reader import find_form_pdf, read_fields
 from robot.api.deco import keyword, library
 
 from unterhaltsvorschuss.antrag import FIELDS, Falldaten, application_from_fields, check_application
@@ -45,25 +45,17 @@ class Unterhaltsvorschuss:
 
         See also `Read Application`.
         """
-        pdfs = [Path(f) for f in files if Path(f).suffix.lower() == ".pdf"]
-        if not pdfs:
+        found = find_form_pdf(files, lambda fields: "kind.geburtsdatum" in fields)
+        if found.pdf is not None:
+            return found.pdf
+        if not found.pdf_count:
             raise BusinessError(
                 f"Antrag {case}: Die Mail enthält keine PDF-Datei mit dem Antrag. Bitte den Antrag beim "
                 "Absender anfordern; die Mail liegt im Prüfordner.",
                 code="KEIN_ANHANG",
             )
-        broken: str | None = None
-        for number, pdf in enumerate(pdfs, start=1):
-            try:
-                fields = read_fields(pdf)
-            except PdfError as error:
-                # the file name often holds the applicant's name: refer to the attachment by number
-                broken = broken or str(error).replace(f"'{pdf.name}'", f"im PDF-Anhang Nr. {number}")
-                continue
-            if "kind.geburtsdatum" in fields:
-                return pdf
-        if broken is not None:
-            raise BusinessError(f"Antrag {case}: {broken}", code="PDF_UNLESBAR")
+        if found.unreadable is not None:
+            raise BusinessError(f"Antrag {case}: {found.unreadable}", code="PDF_UNLESBAR")
         raise BusinessError(
             f"Antrag {case}: Keine der PDF-Dateien ist das Antragsformular Unterhaltsvorschuss. Bitte die Mail "
             "prüfen und den Antrag beim Absender anfordern.",

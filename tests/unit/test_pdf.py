@@ -537,3 +537,19 @@ def test_cli_stops_quietly_when_the_reader_goes_away(long_pdf: Path) -> None:
     result = subprocess.run(f"'{exe}' pdf text '{long_pdf}' | head -c 10", shell=True, capture_output=True,
                             text=True, check=False)
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_find_form_pdf_takes_the_first_matching_form_and_names_a_broken_one_by_number(tmp_path):
+    form = tmp_path / "Antrag_Müller.pdf"
+    build_form(form, "Antrag", (FieldSpec("kind.geburtsdatum", "Geburtsdatum"),), {"kind.geburtsdatum": "01.02.2020"})
+    broken = tmp_path / "Scan_Müller.pdf"
+    broken.write_bytes(form.read_bytes()[:200])
+    note = tmp_path / "notiz.txt"
+    note.write_text("kein PDF", encoding="utf-8")
+
+    found = reader.find_form_pdf([note, broken, form], lambda fields: "kind.geburtsdatum" in fields)
+    assert (found.pdf, found.pdf_count) == (form, 2)
+    assert "im PDF-Anhang Nr. 1" in found.unreadable and "Müller" not in found.unreadable
+    missing = reader.find_form_pdf([broken, form], lambda fields: "gibt.es.nicht" in fields)
+    assert missing.pdf is None and missing.unreadable is not None
+    assert reader.find_form_pdf([note], lambda fields: True) == reader.FormSearch(None, 0, None)

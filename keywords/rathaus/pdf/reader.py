@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
@@ -303,6 +303,33 @@ def read_fields(path: str | Path) -> dict[str, FieldValue]:
         except (_lean.Unsupported, *_ENGINE_ERRORS):
             _log.debug("fast field reader gave up on %s, reading with pypdf", path, exc_info=True)
         return _collect_fields(_open_pypdf(path, data).root_object)
+
+
+@dataclass(frozen=True)
+class FormSearch:
+    """What `find_form_pdf` saw among a mail's attachments."""
+
+    #: the first PDF whose fields pass the test, or ``None``
+    pdf: Path | None
+    #: how many of the attachments are PDFs
+    pdf_count: int
+    #: the first read error, naming the attachment by its number (file names often hold a person's name)
+    unreadable: str | None
+
+
+def find_form_pdf(files: Sequence[str | Path], is_form: Callable[[dict[str, FieldValue]], bool]) -> FormSearch:
+    """Look through the PDF attachments for the first whose form fields pass ``is_form``."""
+    pdfs = [Path(f) for f in files if Path(f).suffix.lower() == ".pdf"]
+    unreadable: str | None = None
+    for number, pdf in enumerate(pdfs, start=1):
+        try:
+            fields = read_fields(pdf)
+        except PdfError as error:
+            unreadable = unreadable or str(error).replace(f"'{pdf.name}'", f"im PDF-Anhang Nr. {number}")
+            continue
+        if is_form(fields):
+            return FormSearch(pdf, len(pdfs), unreadable)
+    return FormSearch(None, len(pdfs), unreadable)
 
 
 def _collect_fields(root: Any) -> dict[str, FieldValue]:
