@@ -14,13 +14,16 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from rathaus.controlroom.models import Robot, Role, User
-from rathaus.controlroom.services import audit
+from rathaus.controlroom.roles import Role
 from rathaus.controlroom.services.errors import Invalid
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# The database layer (SQLAlchemy, models, services) is imported inside the commands: every `rathaus`
+# command builds this parser, and `rathaus pdf …` should not pay for loading it.
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,7 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
+    from rathaus.controlroom.services import audit
     from rathaus.controlroom.services.users import add_user
 
     password = _read_password(args.password_stdin)
@@ -113,6 +117,10 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
 
 def cmd_tokens_create(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from rathaus.controlroom.models import User
+    from rathaus.controlroom.services import audit
     from rathaus.controlroom.services.users import create_token
 
     _, db = open_database(args.data, args.database)
@@ -131,7 +139,9 @@ def cmd_tokens_create(args: argparse.Namespace) -> int:
 
 def demo_users(session: Session) -> list[DemoUser]:
     """Per city a clerk and a city admin, a process owner per owning city, one operator."""
-    from rathaus.controlroom.models import City
+    from sqlalchemy import select
+
+    from rathaus.controlroom.models import City, Robot
 
     cities = list(session.scalars(select(City.id).order_by(City.id)))
     owners = sorted(set(session.scalars(select(Robot.owner_city_id))))
@@ -144,6 +154,10 @@ def demo_users(session: Session) -> list[DemoUser]:
 
 def seed_demo(session: Session) -> list[DemoUser]:
     """Create the demo users that do not exist yet (idempotent); returns all of them."""
+    from sqlalchemy import select
+
+    from rathaus.controlroom.models import User
+    from rathaus.controlroom.services import audit
     from rathaus.controlroom.services.users import add_user
 
     users = demo_users(session)
@@ -165,7 +179,10 @@ def local_runner_tokens(session: Session) -> list[str]:
     """
     import secrets
 
+    from sqlalchemy import select
+
     from rathaus.controlroom.models import City, Runner
+    from rathaus.controlroom.services import audit
     from rathaus.controlroom.services.runners import TOKEN_PREFIX
     from rathaus.controlroom.services.users import token_hash
 

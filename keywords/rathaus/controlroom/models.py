@@ -24,6 +24,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from rathaus.controlroom.roles import Role
+
+__all__ = ["Role"]  # re-exported: services and tests import it from here
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -36,13 +40,6 @@ class Base(DeclarativeBase):
 def _enum(cls: type[enum.Enum]) -> Enum:
     return Enum(cls, values_callable=lambda members: [m.value for m in members], native_enum=False, length=32,
                 validate_strings=True)
-
-
-class Role(enum.Enum):
-    CLERK = "clerk"  #: starts its city's robots, sees its city's runs, handles cases handed back
-    OWNER = "owner"  #: process owner: publishes its processes' versions, sees statistics, never case data
-    ADMIN = "admin"  #: city admin: users, schedules, credentials and runners of its city
-    OPERATOR = "operator"  #: runs the platform; belongs to no city
 
 
 class RunState(enum.Enum):
