@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from rathaus.process.packaging import project_robot_yaml
-from rathaus.process.project import Project
+from rathaus.core.packaging import project_robot_yaml
+from rathaus.core.project import Project
 
 
 def main() -> int:

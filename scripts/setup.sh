@@ -42,7 +42,7 @@ fi
 stamp=.venv/.rathaus-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip setuptools wheel
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -q -e ".[dev,controlroom]"
   touch "$stamp"
 fi
 echo "setup: ready (.venv/bin/rathaus)"

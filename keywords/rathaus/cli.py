@@ -67,14 +67,14 @@ def _cmd_mail_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from rathaus.process.runner import run_robot
+    from rathaus.core.runner import run_robot
 
     return run_robot(args.robot, config_override=args.config, output_root=args.output)
 
 
 def _cmd_processes(args: argparse.Namespace) -> int:
-    from rathaus.process.catalogue import catalogue
-    from rathaus.process.project import Project
+    from rathaus.core.catalogue import catalogue
+    from rathaus.core.project import Project
 
     entries = catalogue(Project.locate())
     if args.json:
@@ -92,8 +92,8 @@ def _cmd_processes(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from rathaus.process.catalogue import check_all
-    from rathaus.process.project import Project
+    from rathaus.core.catalogue import check_all
+    from rathaus.core.project import Project
 
     project = Project.locate()
     robots, findings = check_all(project)
@@ -107,12 +107,22 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_package(args: argparse.Namespace) -> int:
-    from rathaus.process.packaging import build_package
-    from rathaus.process.project import Project
+    from rathaus.core.packaging import build_package
+    from rathaus.core.project import Project
 
     path = build_package(Project.locate(), args.robot, args.output)
     print(path)
     return EXIT_OK
+
+
+#: commands of the control room package (``rathaus[controlroom]``)
+CONTROLROOM_COMMANDS = ("controlroom", "runner", "users", "tokens")
+
+
+def _cmd_no_controlroom(args: argparse.Namespace) -> int:
+    print(f"rathaus: '{args.command}' gehört zum Kontrollraum, der hier nicht installiert ist: "
+          "bitte mit pip install 'rathaus[controlroom]' nachinstallieren.", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,11 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_invoice_parser(sub)
 
-    from rathaus.controlroom.cli import add_parsers as add_controlroom_parsers
-    from rathaus.controlroom.runner_cli import add_parser as add_runner_parser
-
-    add_controlroom_parsers(sub)
-    add_runner_parser(sub)
+    try:
+        from rathaus_controlroom.cli import add_parsers as add_controlroom_parsers
+        from rathaus_controlroom.runner_cli import add_parser as add_runner_parser
+    except ImportError:  # the robot runtime without the extra ``rathaus[controlroom]``
+        for name in CONTROLROOM_COMMANDS:
+            sub.add_parser(name, help="(needs rathaus[controlroom])").set_defaults(func=_cmd_no_controlroom)
+    else:
+        add_controlroom_parsers(sub)
+        add_runner_parser(sub)
     return parser
 
 

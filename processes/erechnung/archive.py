@@ -24,9 +24,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from rathaus.core.project import Project
 from rathaus.errors import ApplicationError
 from rathaus.files import safe_file_name
-from rathaus.process.project import Project
 
 SIDECAR = "beleg.json"
 

@@ -12,9 +12,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from rathaus.core.runner import append_run_summary
 from rathaus.einvoice.model import amount_text, german_amount
 from rathaus.errors import BusinessError
-from rathaus.process.runner import append_run_summary
 from rathaus.workitems.errors import WorkItemsSetupError
 from robot.api import logger
 from robot.api.deco import keyword, library

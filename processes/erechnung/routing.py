@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rathaus.core.config import ConfigError
 from rathaus.einvoice.errors import InvalidLeitwegIdError
 from rathaus.einvoice.leitweg import check_leitweg_id
-from rathaus.process.config import ConfigError
 
 
 @dataclass(frozen=True)

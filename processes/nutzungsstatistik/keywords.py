@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rathaus.process.project import Project
+from rathaus.core.project import Project
 from robot.api import logger
 from robot.api.deco import keyword, library
 

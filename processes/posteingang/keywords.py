@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rathaus.core.runner import append_run_summary
 from rathaus.errors import ApplicationError
-from rathaus.process.runner import append_run_summary
 from robot.api.deco import keyword, library
 from robot.utils import DotDict
 

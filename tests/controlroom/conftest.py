@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from rathaus.controlroom.db import Database, upgrade
+from rathaus_controlroom.db import Database, upgrade
 from sqlalchemy import create_engine, text
 
 #: the machine's PostgreSQL (trust auth); override with RATHAUS_TEST_POSTGRES

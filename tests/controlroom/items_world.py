@@ -15,11 +15,11 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from rathaus.controlroom.db import Database
-from rathaus.controlroom.models import City, Robot, Role, Run, RunState, User
-from rathaus.controlroom.services.users import Principal, create_token
-from rathaus.controlroom.settings import Settings
-from rathaus.controlroom.web.app import create_app
+from rathaus_controlroom.db import Database
+from rathaus_controlroom.models import City, Robot, Role, Run, RunState, User
+from rathaus_controlroom.services.users import Principal, create_token
+from rathaus_controlroom.settings import Settings
+from rathaus_controlroom.web.app import create_app
 
 PASSWORD = "ein-langes-Passwort-1"
 ROBOTS = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from items_world import api_client, build_world
-from rathaus.controlroom.models import AuditEntry, Role, User
-from rathaus.controlroom.services import admin
-from rathaus.controlroom.services.errors import Forbidden
-from rathaus.controlroom.services.users import authenticate
+from rathaus_controlroom.models import AuditEntry, Role, User
+from rathaus_controlroom.services import admin
+from rathaus_controlroom.services.errors import Forbidden
+from rathaus_controlroom.services.users import authenticate
 from sqlalchemy import select
 
 NEW_PASSWORD = "noch-ein-langes-Passwort"

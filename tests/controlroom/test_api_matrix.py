@@ -11,11 +11,11 @@ import re
 
 import pytest
 from items_world import api_client, build_world
-from rathaus.controlroom.db import Database
-from rathaus.controlroom.models import AuditEntry, Schedule, WorkItem
-from rathaus.controlroom.services import runners as runner_service
-from rathaus.controlroom.services.credentials import save_credential
-from rathaus.controlroom.settings import Settings
+from rathaus_controlroom.db import Database
+from rathaus_controlroom.models import AuditEntry, Schedule, WorkItem
+from rathaus_controlroom.services import runners as runner_service
+from rathaus_controlroom.services.credentials import save_credential
+from rathaus_controlroom.settings import Settings
 from sqlalchemy import func, select
 
 #: routes that hold no object of a city (lists and creations act on the caller's own city)

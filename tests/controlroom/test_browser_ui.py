@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rathaus.controlroom.cli import DEMO_PASSWORD
 from rathaus.webforms.context import CHROMIUM_ARGS, find_browser
+from rathaus_controlroom.cli import DEMO_PASSWORD
 from uihelpers import ROOT, ControlRoomProcess
 
 pytestmark = pytest.mark.browser

@@ -7,12 +7,12 @@ import io
 
 import httpx
 import pytest
-from rathaus.controlroom import cli
-from rathaus.controlroom.db import Database
-from rathaus.controlroom.models import AuditEntry, Role, Runner, User
-from rathaus.controlroom.services.errors import Conflict, Invalid
-from rathaus.controlroom.services.users import authenticate, principal_for_token
-from rathaus.controlroom.settings import Settings
+from rathaus_controlroom import cli
+from rathaus_controlroom.db import Database
+from rathaus_controlroom.models import AuditEntry, Role, Runner, User
+from rathaus_controlroom.services.errors import Conflict, Invalid
+from rathaus_controlroom.services.users import authenticate, principal_for_token
+from rathaus_controlroom.settings import Settings
 from sqlalchemy import func, select
 from uihelpers import ControlRoomProcess, csrf
 

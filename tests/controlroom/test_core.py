@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from rathaus.controlroom.models import AuditEntry, Base, City, Robot, Role
-from rathaus.controlroom.services.catalogue import sync_catalogue
-from rathaus.controlroom.services.errors import Conflict, Invalid, Unauthenticated
-from rathaus.controlroom.services.users import add_user, authenticate, create_token, principal_for_token
-from rathaus.process.project import Project
+from rathaus.core.project import Project
+from rathaus_controlroom.models import AuditEntry, Base, City, Robot, Role
+from rathaus_controlroom.services.catalogue import sync_catalogue
+from rathaus_controlroom.services.errors import Conflict, Invalid, Unauthenticated
+from rathaus_controlroom.services.users import add_user, authenticate, create_token, principal_for_token
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
@@ -74,7 +74,7 @@ def test_users_log_in_with_argon2_hashes_and_tokens(db):
     ("anna", Role.OPERATOR, "marburg", "gehören zu keiner Stadt"),
 ])
 def test_bad_users_are_refused_with_the_reason(sqlite_url, name, role, city, message):
-    from rathaus.controlroom.db import Database
+    from rathaus_controlroom.db import Database
 
     db = Database(sqlite_url)
     with db.session() as session:

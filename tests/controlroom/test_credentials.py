@@ -7,9 +7,9 @@ import logging
 import pytest
 from cryptography.fernet import Fernet
 from items_world import api_client, build_world
-from rathaus.controlroom.models import AuditEntry, Credential, Run
-from rathaus.controlroom.services import credentials
-from rathaus.controlroom.services.errors import Forbidden, Invalid, NotFound
+from rathaus_controlroom.models import AuditEntry, Credential, Run
+from rathaus_controlroom.services import credentials
+from rathaus_controlroom.services.errors import Forbidden, Invalid, NotFound
 from sqlalchemy import select
 
 SECRET = "Sehr-Geheim-7f3a9c"

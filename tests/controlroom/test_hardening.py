@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from items_world import PASSWORD, api_client, build_world
-from rathaus.controlroom.models import ApiToken, AuditEntry, LoginFailure, User
-from rathaus.controlroom.services import admin, logins
-from rathaus.controlroom.services.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from rathaus_controlroom.models import ApiToken, AuditEntry, LoginFailure, User
+from rathaus_controlroom.services import admin, logins
+from rathaus_controlroom.services.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from sqlalchemy import select
 from uihelpers import csrf, login, make_room, token_of
 
@@ -215,11 +215,11 @@ def test_the_control_room_command_logs_the_services_structured_lines_to_stderr()
     import sys
 
     script = ("import logging\n"
-              "from rathaus.controlroom.cli import configure_logging\n"
+              "from rathaus_controlroom.cli import configure_logging\n"
               "configure_logging()\n"
-              "logging.getLogger('rathaus.controlroom.services.runs').info('action=start_run city=giessen run=12')\n"
+              "logging.getLogger('rathaus_controlroom.services.runs').info('action=start_run city=giessen run=12')\n"
               "logging.getLogger('httpx').info('HTTP Request: POST /api/runner/claim')\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout == ""
-    assert "INFO rathaus.controlroom.services.runs action=start_run city=giessen run=12" in done.stderr
+    assert "INFO rathaus_controlroom.services.runs action=start_run city=giessen run=12" in done.stderr
     assert "HTTP Request" not in done.stderr  # other libraries only from WARNING on

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from items_world import build_world
-from rathaus.controlroom.models import AuditEntry, ItemState, Run, RunState, WorkItem
-from rathaus.controlroom.services import items
-from rathaus.controlroom.services.errors import Conflict, Forbidden, Invalid, NotFound
+from rathaus_controlroom.models import AuditEntry, ItemState, Run, RunState, WorkItem
+from rathaus_controlroom.services import items
+from rathaus_controlroom.services.errors import Conflict, Forbidden, Invalid, NotFound
 from sqlalchemy import func, select
 
 T0 = datetime(2025, 5, 5, 8, 0, tzinfo=timezone.utc)

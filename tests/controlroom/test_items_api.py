@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 from items_world import api_client, build_world
-from rathaus.controlroom.models import AuditEntry, ItemState, Run, WorkItem
-from rathaus.controlroom.services import items
-from rathaus.controlroom.web import sessions
+from rathaus_controlroom.models import AuditEntry, ItemState, Run, WorkItem
+from rathaus_controlroom.services import items
+from rathaus_controlroom.web import sessions
 from sqlalchemy import select
 
 T0 = datetime(2025, 5, 5, 8, 0, tzinfo=timezone.utc)

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 from items_world import api_client, build_world
-from rathaus.controlroom.models import AuditEntry, ProcessVersion, Robot
-from rathaus.controlroom.services import publishing
-from rathaus.controlroom.services.errors import Conflict, Forbidden, Invalid
-from rathaus.process.project import Project
+from rathaus.core.project import Project
+from rathaus_controlroom.models import AuditEntry, ProcessVersion, Robot
+from rathaus_controlroom.services import publishing
+from rathaus_controlroom.services.errors import Conflict, Forbidden, Invalid
 from sqlalchemy import func, select
 from uihelpers import csrf, make_room
 
@@ -246,7 +246,7 @@ def test_the_api_needs_a_login_and_documents_the_endpoints(api):
 def test_the_migration_creates_the_process_versions_table(db):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-    from rathaus.controlroom.models import Base
+    from rathaus_controlroom.models import Base
 
     with db.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

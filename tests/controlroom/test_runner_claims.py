@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from items_world import build_world
-from rathaus.controlroom.models import AuditEntry, ItemState, Run, Runner, RunState, WorkItem
-from rathaus.controlroom.services import runners, runs
-from rathaus.controlroom.services.errors import Conflict, NotFound
-from rathaus.controlroom.services.runs import InputItem
+from rathaus_controlroom.models import AuditEntry, ItemState, Run, Runner, RunState, WorkItem
+from rathaus_controlroom.services import runners, runs
+from rathaus_controlroom.services.errors import Conflict, NotFound
+from rathaus_controlroom.services.runs import InputItem
 from sqlalchemy import func, select
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
@@ -113,9 +113,9 @@ def test_a_cancelled_run_whose_runner_died_ends_cancelled(world):
 WORKER = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
-    from rathaus.controlroom.db import Database
-    from rathaus.controlroom.models import Run, RunState
-    from rathaus.controlroom.services.runners import claim
+    from rathaus_controlroom.db import Database
+    from rathaus_controlroom.models import Run, RunState
+    from rathaus_controlroom.services.runners import claim
     from sqlalchemy import func, select
 
     url, runner_id, go = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
@@ -139,7 +139,7 @@ WORKER = textwrap.dedent("""
 
 @pytest.mark.postgres
 def test_four_runner_processes_never_claim_the_same_run(postgres_url, tmp_path):
-    from rathaus.controlroom.db import Database
+    from rathaus_controlroom.db import Database
 
     db = Database(postgres_url)
     world = build_world(db)
@@ -167,7 +167,7 @@ def test_four_runner_processes_never_claim_the_same_run(postgres_url, tmp_path):
 
 
 def test_claims_of_several_processes_on_sqlite_are_exclusive_too(sqlite_url, tmp_path):
-    from rathaus.controlroom.db import Database
+    from rathaus_controlroom.db import Database
 
     db = Database(sqlite_url)
     world = build_world(db)

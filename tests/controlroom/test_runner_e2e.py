@@ -1,4 +1,4 @@
-"""End to end: the control room served by uvicorn, runner processes (`python -m rathaus.controlroom.runner_cli`)
+"""End to end: the control room served by uvicorn, runner processes (`python -m rathaus_controlroom.runner_cli`)
 that run real robots with `rathaus run`; progress, artifacts, cancelling, and a runner killed mid-run."""
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import httpx
 import pytest
 import uvicorn
 from items_world import build_world
-from rathaus.controlroom.db import Database
-from rathaus.controlroom.models import Robot
-from rathaus.controlroom.settings import Settings
-from rathaus.controlroom.web.app import create_app
+from rathaus_controlroom.db import Database
+from rathaus_controlroom.models import Robot
+from rathaus_controlroom.settings import Settings
+from rathaus_controlroom.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "processes" / "nutzungsstatistik" / "samples" / "generate.py"
@@ -81,7 +81,7 @@ def _runner(url: str, token: str, work: Path, project: Path | None = None) -> It
     env = {k: v for k, v in os.environ.items() if not k.startswith("RATHAUS_")}
     if project is not None:
         env["RATHAUS_PROJECT"] = str(project)
-    process = subprocess.Popen([sys.executable, "-m", "rathaus.controlroom.runner_cli", "--url", url, "--token-file",
+    process = subprocess.Popen([sys.executable, "-m", "rathaus_controlroom.runner_cli", "--url", url, "--token-file",
                                 str(token_file), "--work", str(work), "--poll", "0.3"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:

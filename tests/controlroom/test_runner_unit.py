@@ -7,7 +7,10 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from rathaus.controlroom.runner import (
+from rathaus.core.project import Project
+from rathaus.workitems.model import State
+from rathaus.workitems.queue import open_queue
+from rathaus_controlroom.runner import (
     InputDeliveryError,
     collect_artifacts,
     deliver_inputs,
@@ -15,9 +18,6 @@ from rathaus.controlroom.runner import (
     read_progress,
     run_message,
 )
-from rathaus.process.project import Project
-from rathaus.workitems.model import State
-from rathaus.workitems.queue import open_queue
 
 ROOT = Path(__file__).resolve().parents[2]
 ROBOT = "marburg/posteingang"
@@ -55,7 +55,7 @@ def test_uploads_for_a_folder_robot_land_in_its_source_folder(tmp_path):
 
 
 def test_a_robot_without_mailbox_or_source_folder_refuses_inputs(tmp_path, monkeypatch):
-    import rathaus.process.config as config
+    import rathaus.core.config as config
 
     monkeypatch.setattr(config, "load_robot_config", lambda *args, **kwargs: {"process": "x"})
     with pytest.raises(InputDeliveryError, match="nimmt keine Eingaben an"):
@@ -112,7 +112,7 @@ def test_a_credential_cannot_replace_the_runners_own_variables(tmp_path, caplog)
     import subprocess
     import sys
 
-    from rathaus.controlroom.runner import _run_env
+    from rathaus_controlroom.runner import _run_env
 
     evil = tmp_path / "hochgeladen"
     evil.mkdir()
@@ -125,7 +125,7 @@ def test_a_credential_cannot_replace_the_runners_own_variables(tmp_path, caplog)
     assert marker.read_text() == "ja"
     marker.unlink()
 
-    caplog.set_level(logging.WARNING, logger="rathaus.controlroom.runner")
+    caplog.set_level(logging.WARNING, logger="rathaus_controlroom.runner")
     home = tmp_path / "home"
     job = {**_job(), "env": {"PYTHONPATH": str(evil), "LD_PRELOAD": str(evil / "x.so"), "RATHAUS_HOME": "/",
                              "RATHAUS_PROJECT": str(evil), "PATH": str(evil), "_X": "y",
@@ -143,7 +143,7 @@ def test_a_credential_cannot_replace_the_runners_own_variables(tmp_path, caplog)
 
 
 def test_results_outside_the_output_folder_become_artifacts(tmp_path):
-    from rathaus.controlroom.runner import collect_results
+    from rathaus_controlroom.runner import collect_results
 
     home = tmp_path / "home"
     published = home / "marburg" / "nutzungsstatistik" / "veroeffentlicht"
@@ -165,7 +165,7 @@ def test_results_outside_the_output_folder_become_artifacts(tmp_path):
 
 
 def test_the_artifact_kind_of_a_result_is_ergebnis():
-    from rathaus.controlroom.services.artifacts import check_name, kind_of
+    from rathaus_controlroom.services.artifacts import check_name, kind_of
 
     assert kind_of("ergebnis/ziel/nutzungsstatistik-marburg-2025.png") == "ergebnis"
     assert kind_of("log.html") == "log" and kind_of("briefe/ergebnis.pdf") == "letter"
@@ -173,7 +173,7 @@ def test_the_artifact_kind_of_a_result_is_ergebnis():
 
 
 def test_files_of_a_folder_robot_get_results_by_where_they_ended(tmp_path):
-    from rathaus.controlroom.runner import file_results
+    from rathaus_controlroom.runner import file_results
 
     home = tmp_path / "home"
     source = home / "marburg" / "nutzungsstatistik" / "exporte"
@@ -196,7 +196,7 @@ def test_files_of_a_folder_robot_get_results_by_where_they_ended(tmp_path):
 
 
 def test_the_run_message_names_no_server_path(tmp_path):
-    from rathaus.controlroom.runner import FOLDER_PLACEHOLDER, strip_paths
+    from rathaus_controlroom.runner import FOLDER_PLACEHOLDER, strip_paths
 
     folder = tmp_path / "lauf-3-1"
     text = f"Protokoll in {folder}/ausgabe/log.html\nFehler: {folder.resolve()}/home/x.csv fehlt"

@@ -6,9 +6,9 @@ import io
 
 import pytest
 from items_world import api_client, build_world
-from rathaus.controlroom.models import AuditEntry, ItemState, Run, RunState, WorkItem
-from rathaus.controlroom.services.credentials import save_credential
-from rathaus.controlroom.web import sessions
+from rathaus_controlroom.models import AuditEntry, ItemState, Run, RunState, WorkItem
+from rathaus_controlroom.services.credentials import save_credential
+from rathaus_controlroom.web import sessions
 from sqlalchemy import func, select
 
 NUTZUNG = "giessen/nutzungsstatistik"  # owned by Marburg, adopted by Gießen

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from items_world import api_client, build_world
-from rathaus.controlroom.models import AuditEntry, Role, Run, RunState, Schedule
-from rathaus.controlroom.scheduler import start_scheduler, tick
-from rathaus.controlroom.services import schedules
-from rathaus.controlroom.services.errors import Forbidden, Invalid, NotFound
-from rathaus.controlroom.services.users import Principal
+from rathaus_controlroom.models import AuditEntry, Role, Run, RunState, Schedule
+from rathaus_controlroom.scheduler import start_scheduler, tick
+from rathaus_controlroom.services import schedules
+from rathaus_controlroom.services.errors import Forbidden, Invalid, NotFound
+from rathaus_controlroom.services.users import Principal
 from sqlalchemy import func, select
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -168,7 +168,7 @@ def test_fire_due_starts_each_due_schedule_once_and_moves_it_on(world):
 
 
 def test_the_scheduler_thread_fires_schedules_and_requeues_items(world, tmp_path):
-    from rathaus.controlroom.settings import Settings
+    from rathaus_controlroom.settings import Settings
 
     settings = Settings.load(data_dir=tmp_path, database_url=world.db.url)
     with world.db.session() as session:

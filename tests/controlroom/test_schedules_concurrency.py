@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 
 import pytest
 from items_world import build_world
-from rathaus.controlroom.db import Database
-from rathaus.controlroom.models import Run, Schedule
-from rathaus.controlroom.services import schedules
+from rathaus_controlroom.db import Database
+from rathaus_controlroom.models import Run, Schedule
+from rathaus_controlroom.services import schedules
 from sqlalchemy import func, select
 
 T0 = datetime(2025, 5, 5, 5, 0, tzinfo=timezone.utc)  # 07:00 in Berlin
@@ -102,8 +102,8 @@ def _fired_on(url: str) -> dict[int, int]:
 INSTANCE = textwrap.dedent("""
     import sys, time
     from datetime import datetime, timezone
-    from rathaus.controlroom.db import Database
-    from rathaus.controlroom.services import schedules
+    from rathaus_controlroom.db import Database
+    from rathaus_controlroom.services import schedules
 
     url, start = sys.argv[1], float(sys.argv[2])
     database = Database(url)

@@ -6,10 +6,10 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from rathaus.controlroom.services.errors import Unauthenticated
-from rathaus.controlroom.settings import Settings
-from rathaus.controlroom.web import sessions
-from rathaus.controlroom.web.app import create_app
+from rathaus_controlroom.services.errors import Unauthenticated
+from rathaus_controlroom.settings import Settings
+from rathaus_controlroom.web import sessions
+from rathaus_controlroom.web.app import create_app
 
 KEY = b"0" * 64
 
@@ -37,7 +37,7 @@ def test_csrf_tokens_belong_to_one_session():
 
 
 def test_the_app_answers_and_publishes_its_openapi(tmp_path):
-    from rathaus.controlroom.db import upgrade
+    from rathaus_controlroom.db import upgrade
 
     settings = Settings.load(data_dir=tmp_path)
     upgrade(settings.database_url)

@@ -9,9 +9,9 @@ import time
 from html.parser import HTMLParser
 
 import pytest
-from rathaus.controlroom.models import AuditEntry, Credential, ItemState, Run, RunState, Schedule, WorkItem
-from rathaus.controlroom.services import artifacts, items, runners, runs
-from rathaus.controlroom.web import sessions
+from rathaus_controlroom.models import AuditEntry, Credential, ItemState, Run, RunState, Schedule, WorkItem
+from rathaus_controlroom.services import artifacts, items, runners, runs
+from rathaus_controlroom.web import sessions
 from sqlalchemy import func, select
 from uihelpers import PASSWORD, Room, csrf, login, make_room, token_of
 

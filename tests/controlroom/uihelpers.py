@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from rathaus.controlroom.db import Database, upgrade
-from rathaus.controlroom.models import Robot, Role
-from rathaus.controlroom.services.catalogue import sync_catalogue
-from rathaus.controlroom.services.users import Principal, add_user
-from rathaus.controlroom.settings import Settings
-from rathaus.controlroom.web.app import create_app
-from rathaus.process.project import Project
+from rathaus.core.project import Project
+from rathaus_controlroom.db import Database, upgrade
+from rathaus_controlroom.models import Robot, Role
+from rathaus_controlroom.services.catalogue import sync_catalogue
+from rathaus_controlroom.services.users import Principal, add_user
+from rathaus_controlroom.settings import Settings
+from rathaus_controlroom.web.app import create_app
 from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +83,7 @@ def token_of(client: TestClient, page: str = "/") -> str:
 CLI_SNIPPET = """
 import argparse, sys
 from rathaus.errors import RathausError
-from rathaus.controlroom.cli import add_parsers
+from rathaus_controlroom.cli import add_parsers
 parser = argparse.ArgumentParser(prog="rathaus")
 add_parsers(parser.add_subparsers(dest="command", required=True))
 args = parser.parse_args(sys.argv[1:])

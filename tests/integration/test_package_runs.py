@@ -12,8 +12,8 @@ import zipfile
 from pathlib import Path
 
 import yaml
-from rathaus.process.packaging import build_package
-from rathaus.process.project import Project
+from rathaus.core.packaging import build_package
+from rathaus.core.project import Project
 
 ROOT = Path(__file__).resolve().parents[2]
 

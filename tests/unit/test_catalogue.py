@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 from rathaus.cli import main
-from rathaus.process.catalogue import check_all
-from rathaus.process.config import ConfigError, load_city
-from rathaus.process.packaging import build_package, project_robot_yaml
-from rathaus.process.project import Project
+from rathaus.core.catalogue import check_all
+from rathaus.core.config import ConfigError, load_city
+from rathaus.core.packaging import build_package, project_robot_yaml
+from rathaus.core.project import Project
 
 ROOT = Path(__file__).resolve().parents[2]
 CITIES = ["fulda", "giessen", "limburg", "marburg", "offenbach", "wetzlar"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rathaus.process.catalogue import catalogue, check_all
-from rathaus.process.config import known_cities, load_city
-from rathaus.process.project import Project
+from rathaus.core.catalogue import catalogue, check_all
+from rathaus.core.config import known_cities, load_city
+from rathaus.core.project import Project
 
 ROOT = Path(__file__).resolve().parents[2]
 CITIES = ["fulda", "giessen", "limburg", "marburg", "offenbach", "wetzlar"]

@@ -23,8 +23,8 @@ from erechnung.keywords import ERechnung
 from erechnung.rejection import rejection_data, render_rejection
 from erechnung.routing import LeitwegDirectory
 from jsonschema import Draft202012Validator, FormatChecker
+from rathaus.core.config import ConfigError
 from rathaus.einvoice.leitweg import check_leitweg_id
-from rathaus.process.config import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 CITIES = ("fulda", "giessen", "limburg", "marburg", "offenbach", "wetzlar")

@@ -27,10 +27,10 @@ from gewerbeanzeige.keywords import Gewerbeanzeige
 from gewerbeanzeige.mitteilungen import notification_text, receipt_data, recipients, sections, write_notification_pdf
 from gewerbeanzeige.samples import generate
 from jsonschema import Draft202012Validator, FormatChecker
+from rathaus.core.config import load_robot_config
+from rathaus.core.project import Project
 from rathaus.errors import ApplicationError, BusinessError
 from rathaus.pdf.reader import read_fields, read_text
-from rathaus.process.config import load_robot_config
-from rathaus.process.project import Project
 from rathaus_sandbox.pdfforms import FieldSpec, build_form
 from robot.api import get_resource_model
 

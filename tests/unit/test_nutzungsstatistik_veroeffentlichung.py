@@ -34,8 +34,8 @@ from nutzungsstatistik.veroeffentlichung import (
 )
 from PIL import Image
 from rathaus import Process
-from rathaus.process.config import load_robot_config
-from rathaus.process.project import Project
+from rathaus.core.config import load_robot_config
+from rathaus.core.project import Project
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATTFORMEN = [Plattform("civento", "civento", "civento*.csv"),

@@ -12,8 +12,8 @@ from jsonschema import Draft202012Validator
 from posteingang.content import is_e_invoice
 from posteingang.routing import Evidence, RoutingRules
 from posteingang.samples.generate import expected_routing, generate, samples, write_devdata
-from rathaus.process.config import load_robot_config
-from rathaus.process.project import Project
+from rathaus.core.config import load_robot_config
+from rathaus.core.project import Project
 
 ROOT = Path(__file__).resolve().parents[2]
 CITIES = ["fulda", "giessen", "limburg", "marburg", "offenbach", "wetzlar"]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from rathaus import Process
+from rathaus.core.config import ConfigError, load_robot_config
+from rathaus.core.project import Project
 from rathaus.errors import BusinessError, recent_error
-from rathaus.process.config import ConfigError, load_robot_config
-from rathaus.process.project import Project
 
 ROOT = Path(__file__).resolve().parents[2]
 GIESSEN = ROOT / "robots" / "giessen" / "unterhaltsvorschuss" / "config.yaml"
@@ -114,7 +114,7 @@ def test_an_unknown_system_of_the_city_names_the_known_ones(tmp_path):
 
 
 def test_append_to_run_summary_writes_where_rathaus_run_prints_it(tmp_path, monkeypatch):
-    from rathaus.process.runner import SUMMARY_FILE
+    from rathaus.core.runner import SUMMARY_FILE
 
     keywords = Process()
     monkeypatch.delenv("RATHAUS_RUN_DIR", raising=False)

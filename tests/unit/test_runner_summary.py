@@ -9,7 +9,7 @@ from pathlib import Path
 
 import robot
 import robot.api
-from rathaus.process.runner import RunSummary, _failure_messages, _merge_logs
+from rathaus.core.runner import RunSummary, _failure_messages, _merge_logs
 
 START = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
 

@@ -12,10 +12,10 @@ from robot.api.types import Secret
 from robot.utils import DotDict
 from robotlibcore import DynamicCore
 
+from rathaus.core.config import ConfigError, load_robot_config, override_files
+from rathaus.core.project import Project
+from rathaus.core.runner import append_run_summary
 from rathaus.errors import ApplicationError, BusinessError, RathausError, recent_error
-from rathaus.process.config import ConfigError, load_robot_config, override_files
-from rathaus.process.project import Project
-from rathaus.process.runner import append_run_summary
 from rathaus.translation import load_translation
 
 __all__ = ["ConfigError", "Process"]

@@ -1,0 +1,231 @@
+"""``rathaus run <city>/<process>``: run a city robot locally on embedded defaults.
+
+The process declares its steps in ``process.yaml``, as on Robocorp's control room: typically a producer
+that turns mails into work items of a SQLite queue under ``RATHAUS_HOME`` and a consumer that works through
+them. Each step runs as its own Robot Framework process with its own work item settings; their outputs are
+merged into one ``log.html``. A sandbox target system is started for every section the process lists under
+``sandboxes`` whose configuration says ``url: sandbox``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rathaus.core.config import OVERRIDE_ENV, ConfigError, load_robot_config, override_files
+from rathaus.core.project import Project
+from rathaus.errors import ApplicationError
+
+#: file in the run folder to which steps may append German summary lines
+SUMMARY_FILE = "zusammenfassung.txt"
+#: environment variable with the run folder that ``rathaus run`` gives every step
+RUN_DIR_ENV = "RATHAUS_RUN_DIR"
+
+
+def append_run_summary(lines: list[str]) -> Path | None:
+    """Append ``lines`` to the run's summary file (printed by ``rathaus run``); ``None`` outside a run."""
+    folder = os.environ.get(RUN_DIR_ENV)
+    if not folder or not lines:
+        return None
+    path = Path(folder) / SUMMARY_FILE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as stream:
+            stream.writelines(f"{line}\n" for line in lines)
+    except OSError as error:
+        raise ApplicationError(
+            f"Die Zusammenfassung '{path}' ist nicht beschreibbar ({error.strerror}): Bitte {RUN_DIR_ENV} prüfen."
+        ) from None
+    return path
+ROBOT_OPTIONS = ["--maxassignlength", "0", "--loglevel", "INFO", "--console", "dotted", "--report", "NONE"]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one run did with the cases it touched."""
+
+    processed: int
+    #: (label, count) per outcome the process declares, in its order
+    outcomes: tuple[tuple[str, int], ...]
+    clerk: int
+    failed: int
+    pending: int
+    #: messages of the cases that went to a clerk or failed: they name the case, never the person
+    messages: tuple[str, ...] = ()
+
+    @classmethod
+    def from_items(cls, items: list[Any], since: datetime, outcomes: dict[str, str] | None = None) -> RunSummary:
+        touched = [i for i in items if i.released_at is not None and i.released_at >= since]
+        done = [i for i in touched if i.status.value == "done"]
+        failed = [i for i in touched if i.status.value == "failed"]
+        labels = dict(outcomes or {})
+        counts = {key: sum(1 for i in done if i.variables.get("ergebnis") == key) for key in labels}
+        other = len(done) - sum(counts.values())
+        rows = [(label, counts[key]) for key, label in labels.items() if counts[key] or key == next(iter(labels))]
+        if other:
+            rows.append(("Erledigt", other))
+        return cls(
+            processed=len(touched),
+            outcomes=tuple(rows),
+            clerk=sum(1 for i in failed if i.exception_type == "BUSINESS"),
+            failed=sum(1 for i in failed if i.exception_type != "BUSINESS"),
+            pending=sum(1 for i in items if i.status.value in ("pending", "in_progress")),
+            messages=tuple(f"[{i.code}] {i.message}" for i in failed if i.message),
+        )
+
+    def lines(self) -> list[str]:
+        text = [f"Verarbeitet: {self.processed}", *(f"{label}: {count}" for label, count in self.outcomes)]
+        text += [f"An die Sachbearbeitung übergeben: {self.clerk}", f"Fehlgeschlagen: {self.failed}"]
+        if self.pending:
+            text.append(f"Noch offen in der Warteschlange: {self.pending}")
+        return text + [f"  - {message}" for message in self.messages]
+
+
+def _ensure_maildirs(config: dict[str, Any], home: Path) -> None:
+    """Create the Maildir of every top-level section configured as ``url: maildir:<path>``."""
+    for section in config.values():
+        url = section.get("url") if isinstance(section, dict) else None
+        if not isinstance(url, str) or not url.startswith("maildir:"):
+            continue
+        path = Path(url.removeprefix("maildir:").split("#", 1)[0])
+        path = path if path.is_absolute() else home / path
+        for sub in ("cur", "new", "tmp"):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+
+
+def _robot(tasks: Path, task: str, outdir: Path, env: dict[str, str], project: Project) -> int:
+    cmd = [sys.executable, "-m", "robot", *ROBOT_OPTIONS, "--name", task, "--task", task, "--outputdir", str(outdir),
+           "--log", "NONE", "--pythonpath", str(project.processes), "--pythonpath", str(project.root / "resources"),
+           str(tasks)]
+    return subprocess.run(cmd, env=env, check=False).returncode
+
+
+def _merge_logs(outputs: list[Path], outdir: Path, name: str) -> Path:
+    """Merge the steps' outputs into one ``output.xml``, ``log.html`` and ``report.html``; return the log's path."""
+    existing = [str(p) for p in outputs if p.is_file()]
+    cmd = [sys.executable, "-m", "robot.rebot", "--name", name, "--outputdir", str(outdir), "--output",
+           "output.xml", "--log", "log.html", "--report", "report.html", *existing]
+    subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL)
+    return outdir / "log.html"
+
+
+def _start_embedded_systems(
+    config: dict[str, Any], env: dict[str, str], state: Path, stack: ExitStack
+) -> dict[str, Any]:
+    """Start a sandbox for every section the process lists under ``sandboxes`` that says ``url: sandbox``;
+    return the config overrides that point the robot at them."""
+    overrides: dict[str, Any] = {}
+    for section, app in (config["prozess"].get("sandboxes") or {}).items():
+        settings = config.get(section) or {}
+        if settings.get("url") != "sandbox":
+            continue
+        from rathaus_sandbox.server import spawn_sandbox
+
+        variable = settings["passwort_variable"]
+        env.setdefault(variable, secrets.token_urlsafe(18))
+        sandbox = spawn_sandbox(
+            app=app,
+            database=state / f"{section}.sqlite",
+            users={settings["benutzer"]: env[variable]},
+            mandant=config["stadt_daten"]["name"],
+        )
+        stack.callback(sandbox.stop)
+        print(f"Sandbox '{app}' für '{section}' läuft unter {sandbox.url}")
+        overrides[section] = {"url": sandbox.url}
+    return overrides
+
+
+def run_robot(robot: str, config_override: Path | None = None, output_root: Path | None = None) -> int:
+    """Run ``robot`` (``<city>/<process>``); print a summary and the log's path; return the exit code."""
+    project = Project.locate()
+    robot_dir = project.robot_dir(robot)
+    tasks = robot_dir / "tasks.robot"
+    if robot.count("/") != 1 or not tasks.is_file():
+        found = project.robots.glob("*/*/tasks.robot")
+        known = ", ".join(sorted(str(p.parent.relative_to(project.robots)) for p in found))
+        raise ConfigError(f"Robot '{robot}' gibt es nicht; vorhanden: {known}.")
+    city, process = robot.split("/")
+    overrides = [*override_files(), *([config_override] if config_override else [])]
+    config = load_robot_config(robot_dir / "config.yaml", overrides, project)
+
+    home = project.home
+    state = home / city / process
+    state.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(timezone.utc)
+    outdir = (output_root or project.root / "output").resolve() / city / process / started.strftime("%Y%m%d-%H%M%S")
+    outdir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "RATHAUS_HOME": str(home), "RATHAUS_PROJECT": str(project.root), RUN_DIR_ENV: str(outdir)}
+    env["RATHAUS_WORKITEMS_DB"] = str(state / "workitems.sqlite")
+    queue = f"{city}/{process}"
+    steps = config["prozess"]["steps"]
+    runtime: dict[str, Any] = {}
+    outputs: list[Path] = []
+    codes: list[int] = []
+    causes: list[str] = []
+
+    with ExitStack() as stack:
+        _ensure_maildirs(config, home)
+        runtime.update(_start_embedded_systems(config, env, state, stack))
+        runtime_file = outdir / "laufzeit.yaml"
+        runtime_file.write_text(yaml.safe_dump(runtime, allow_unicode=True), encoding="utf-8")
+        env[OVERRIDE_ENV] = os.pathsep.join(str(p) for p in [*overrides, runtime_file])
+        for number, step in enumerate(steps, start=1):
+            step_env = dict(env)
+            if step.get("produces"):
+                step_env["RATHAUS_WORKITEMS_OUTPUT_QUEUE"] = queue
+            if step.get("consumes"):
+                step_env["RATHAUS_WORKITEMS_INPUT_QUEUE"] = queue
+            step_dir = outdir / f"schritt-{number}"
+            codes.append(_robot(tasks, step["task"], step_dir, step_env, project))
+            outputs.append(step_dir / "output.xml")
+            if codes[-1] != 0:
+                causes.extend(f"Ursache in '{step['task']}': {text}" for text in _failure_messages(outputs[-1]))
+
+    log = _merge_logs(outputs, outdir, robot)
+    ok = all(code == 0 for code in codes)
+    print()
+    print(f"Lauf {robot} {'beendet' if ok else 'mit Fehlern beendet'}.")
+    for line in [*causes, *_summary_lines(config["prozess"], state / "workitems.sqlite", queue, started, outdir)]:
+        print(f"  {line}")
+    print(f"Protokoll: {log}")
+    return 0 if ok else 1
+
+
+def _failure_messages(output: Path, limit: int = 3) -> list[str]:
+    """The failure messages of a step's suite setup and tasks (German, from the robot's own errors)."""
+    if not output.is_file():
+        return ["Der Schritt hat kein Protokoll geschrieben (abgebrochen?)."]
+    from robot.api import ExecutionResult
+
+    suite = ExecutionResult(str(output)).suite
+    if suite.setup and suite.setup.failed:
+        messages = [suite.setup.message]  # the tasks then only say that the setup failed
+    else:
+        messages = [test.message for test in suite.all_tests if test.failed and test.message]
+    unique = list(dict.fromkeys(m.splitlines()[0] for m in messages if m))
+    return unique[:limit]
+
+
+def _summary_lines(process: dict[str, Any], database: Path, queue: str, started: datetime, outdir: Path) -> list[str]:
+    lines: list[str] = []
+    if any(step.get("produces") or step.get("consumes") for step in process["steps"]):
+        from rathaus.workitems.queue import open_queue
+
+        adapter = open_queue(database)
+        try:
+            lines += RunSummary.from_items(adapter.list_items(queue), started, process.get("outcomes")).lines()
+        finally:
+            adapter.close()
+    extra = outdir / SUMMARY_FILE
+    if extra.is_file():
+        lines += extra.read_text(encoding="utf-8").splitlines()
+    return lines
