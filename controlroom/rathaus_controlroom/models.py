@@ -9,6 +9,7 @@ import enum
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
+from rathaus.workitems.states import ItemState
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -26,7 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from rathaus_controlroom.roles import Role
 
-__all__ = ["Role"]  # re-exported: services and tests import it from here
+__all__ = ["ItemState", "Role"]  # re-exported: services and tests import them from here
 
 
 def utcnow() -> datetime:
@@ -48,14 +49,6 @@ class RunState(enum.Enum):
     SUCCEEDED = "succeeded"  #: the robot finished; cases may still have gone to a clerk
     FAILED = "failed"  #: the robot or its runner failed (application failure)
     CANCELLED = "cancelled"  #: stopped on request
-
-
-class ItemState(enum.Enum):
-    NEW = "new"  #: waiting to be worked
-    IN_PROGRESS = "in_progress"  #: held by a run
-    DONE = "done"  #: finished
-    FAILED_BUSINESS = "failed_business"  #: the case's data is wrong: in the clerk's worklist
-    FAILED_APPLICATION = "failed_application"  #: a system failed: retried with backoff up to a limit
 
 
 class City(Base):
