@@ -155,8 +155,35 @@ class WorkItem(Base):
     closed_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: while IN_PROGRESS: until when the holding run attempt has the item; after that it goes back to the queue
+    lease_until: Mapped[datetime | None] = mapped_column()
+    #: the run attempt that holds the item (``<run id>:<attempt>``); calls of any other attempt are refused
+    holder: Mapped[str | None] = mapped_column(String(64))
+    #: the input item a producer step created this item from
+    parent_id: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (UniqueConstraint("robot_id", "reference"), Index("ix_items_state", "city_id", "state"))
+    __table_args__ = (UniqueConstraint("robot_id", "reference"), Index("ix_items_state", "city_id", "state"),
+                      Index("ix_items_queue", "robot_id", "state", "next_attempt_at"))
+
+
+class WorkItemAttempt(Base):
+    """One attempt at a work item: which run reserved it, and how it was released (the case page's history)."""
+
+    __tablename__ = "work_item_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_id: Mapped[str] = mapped_column(ForeignKey("cities.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    #: an :class:`ItemState` value: in_progress while the attempt runs, then how it ended
+    state: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str | None] = mapped_column(String(100))
+    message: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (Index("ix_item_attempts_item", "item_id", "number"),)
 
 
 class Schedule(Base):
