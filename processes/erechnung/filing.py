@@ -26,10 +26,18 @@ class ItemState:
     def of(cls, item: Any) -> ItemState:
         """From a queue item (``QueueItem``) or a mapping with the same keys."""
         if isinstance(item, Mapping):
-            return cls(str(item.get("status")), item.get("exception_type"), item.get("ergebnis"))
+            return cls(_status(item.get("status")), item.get("exception_type"), item.get("ergebnis"))
         status = getattr(item.status, "value", item.status)
         payload = item.payload if isinstance(item.payload, Mapping) else {}
-        return cls(str(status), item.exception_type, payload.get("ergebnis"))
+        return cls(_status(status), item.exception_type, payload.get("ergebnis"))
+
+
+#: the queue's item states (``rathaus.workitems.states.ItemState``) in the words filing uses
+_STATUS = {"new": "pending", "failed_business": "failed", "failed_application": "failed"}
+
+
+def _status(value: Any) -> str:
+    return _STATUS.get(str(value), str(value))
 
 
 def target_folder(states: Iterable[ItemState], folders: Mapping[str, str]) -> str | None:

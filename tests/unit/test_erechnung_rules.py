@@ -389,6 +389,15 @@ def test_items_of_a_mail_are_found_by_message_id():
     assert ItemState.of({"status": "done", "ergebnis": "vorhanden"}).ergebnis == "vorhanden"
 
 
+def test_the_queue_states_of_the_work_item_library_are_understood():
+    from rathaus.workitems import ItemState as QueueState
+
+    queued = [_item("<a@x>", QueueState.FAILED_BUSINESS.value, "BUSINESS"), _item("<a@x>", QueueState.DONE.value)]
+    assert target_folder([ItemState.of(i) for i in queued], FOLDERS) == "Pruefung"
+    for waiting in (QueueState.NEW, QueueState.IN_PROGRESS, QueueState.FAILED_APPLICATION):
+        assert target_folder([ItemState.of(_item("<a@x>", waiting.value, "APPLICATION"))], FOLDERS) is None
+
+
 def test_run_summary_sums_entries_per_buchungskreis_of_this_run_only():
     now = datetime.now(timezone.utc)
     items = [

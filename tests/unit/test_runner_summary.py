@@ -14,10 +14,11 @@ from rathaus.core.runner import RunSummary, _failure_messages, _merge_logs
 START = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
 
 
-class _Status(Enum):
+class _Status(Enum):  # the values of rathaus.workitems.states.ItemState
     DONE = "done"
-    FAILED = "failed"
-    PENDING = "pending"
+    FAILED_BUSINESS = "failed_business"
+    FAILED_APPLICATION = "failed_application"
+    NEW = "new"
 
 
 @dataclass
@@ -34,9 +35,9 @@ def test_outcomes_are_counted_by_their_label_in_the_process_order():
     items = [
         _Item(_Status.DONE, {"ergebnis": "erfasst"}), _Item(_Status.DONE, {"ergebnis": "erfasst"}),
         _Item(_Status.DONE, {"ergebnis": "abgelehnt"}), _Item(_Status.DONE, {}),
-        _Item(_Status.FAILED, exception_type="BUSINESS", code="KEIN_ANHANG", message="<m1@x> ohne Anhang"),
-        _Item(_Status.FAILED, exception_type="APPLICATION", code="FV_DOWN", message="<m2@x> System aus"),
-        _Item(_Status.PENDING, released_at=None),
+        _Item(_Status.FAILED_BUSINESS, exception_type="BUSINESS", code="KEIN_ANHANG", message="<m1@x> ohne Anhang"),
+        _Item(_Status.FAILED_APPLICATION, exception_type="APPLICATION", code="FV_DOWN", message="<m2@x> System aus"),
+        _Item(_Status.NEW, released_at=None),
         _Item(_Status.DONE, {"ergebnis": "erfasst"}, released_at=START - timedelta(days=1)),  # an earlier run
     ]
     outcomes = {"erfasst": "Erfasst", "vorhanden": "Bereits erfasst", "abgelehnt": "Abgelehnt"}

@@ -16,11 +16,11 @@ from rathaus.errors import ApplicationError, BusinessError
 from rathaus.workitems import (
     EmptyQueue,
     Error,
+    ItemState,
     LeaseLostError,
     QueueAdapter,
     Settings,
     State,
-    Status,
     VariableMissingError,
     WorkItemFileMissingError,
     WorkItems,
@@ -38,6 +38,7 @@ ENV_NAMES = (
     "RATHAUS_WORKITEMS_INPUT_QUEUE",
     "RATHAUS_WORKITEMS_OUTPUT_QUEUE",
     "RATHAUS_WORKITEMS_LEASE_S",
+    "RATHAUS_WORKITEMS_CRASH_AT",
     "ROBOT_ROOT",
 )
 
@@ -222,8 +223,9 @@ def test_queue_files_are_copies_with_safe_names(tmp_path):
     wi.add_work_item_file(source)
     wi.save_work_item()
     source.write_bytes(b"changed later")
+    folder = db.parent / "wi-files" / wi.queue.store.files_dir(item.id)
     stored = sorted(p.relative_to(db.parent) for p in db.parent.rglob("*.pdf"))
-    assert stored == [Path(f"wi-files/{item.id}/antrag.pdf"), Path(f"wi-files/{item.id}/pass_wd_.pdf")]
+    assert stored == [(folder / "antrag.pdf").relative_to(db.parent), (folder / "pass_wd_.pdf").relative_to(db.parent)]
     assert wi.list_work_item_files() == ["../../etc/pass:wd?.pdf", "antrag.pdf"]
     consumer = WorkItems(adapter="queue", database=db, input_queue="q")
     paths = consumer.get_work_item_files("*.pdf", tmp_path / "got")
@@ -232,7 +234,7 @@ def test_queue_files_are_copies_with_safe_names(tmp_path):
         consumer.get_work_item_file("fehlt.pdf")
     consumer.remove_work_item_file("antrag.pdf")
     consumer.save_work_item()
-    assert not (db.parent / "wi-files" / item.id / "antrag.pdf").exists()
+    assert not (folder / "antrag.pdf").exists() and (folder / "pass_wd_.pdf").exists()
 
 
 # -- queue ----------------------------------------------------------------------------------------
@@ -286,7 +288,7 @@ def _consume(db: Path, fn) -> None:
     wi.close()
 
 
-def test_application_failure_is_reset_to_pending_when_created_again(tmp_path):
+def test_application_failure_is_reset_to_new_when_created_again(tmp_path):
     db = tmp_path / "wi.sqlite"
     producer(db).create_output_work_item({"n": 1}, files=[pdf(tmp_path, "alt.pdf")], key="k", save=True)
 
@@ -295,25 +297,27 @@ def test_application_failure_is_reset_to_pending_when_created_again(tmp_path):
 
     _consume(db, fail)
     [failed] = open_queue(db).list_items("uvg")
-    assert (failed.status, failed.exception_type, failed.code) == (Status.FAILED, "APPLICATION", "FV_DOWN")
+    assert (failed.status, failed.exception_type, failed.code) == (
+        ItemState.FAILED_APPLICATION, "APPLICATION", "FV_DOWN")
     again = producer(db).create_output_work_item({"n": 2}, files=[pdf(tmp_path, "neu.pdf")], key="k", save=True)
     assert again.created is True and again.id == failed.id
     [reset] = open_queue(db).list_items("uvg")
-    assert (reset.status, reset.exception_type, reset.code, reset.message) == (Status.PENDING, None, None, None)
+    assert (reset.status, reset.exception_type, reset.code, reset.message) == (ItemState.NEW, None, None, None)
     assert reset.payload == {"n": 2}
     assert reset.files == ("neu.pdf",)
-    assert not (db.parent / "wi-files" / reset.id / "alt.pdf").exists()
+    assert [p.name for p in (db.parent / "wi-files").rglob("*.pdf")] == ["neu.pdf"]
     _consume(db, lambda: None)
     [done] = open_queue(db).list_items("uvg")
-    assert done.status is Status.DONE
+    assert done.status is ItemState.DONE
     assert done.attempts == 2
 
 
 @pytest.mark.parametrize(
     ("release", "status"),
     [
-        (lambda wi: wi.release_input_work_item("DONE"), Status.DONE),
-        (lambda wi: wi.release_input_work_item("FAILED", "BUSINESS", "ANLAGE_FEHLT", "Urkunde fehlt"), Status.FAILED),
+        (lambda wi: wi.release_input_work_item("DONE"), ItemState.DONE),
+        (lambda wi: wi.release_input_work_item("FAILED", "BUSINESS", "ANLAGE_FEHLT", "Urkunde fehlt"),
+         ItemState.FAILED_BUSINESS),
     ],
     ids=["done", "business"],
 )
@@ -420,10 +424,10 @@ def test_item_of_a_dead_consumer_is_reclaimed_after_its_lease(tmp_path):
     assert alive.get_work_item_variable("n") == 0
     alive.release_input_work_item(State.DONE)
     [item] = open_queue(db).list_items("uvg")
-    assert (item.status, item.attempts) == (Status.DONE, 2)
+    assert (item.status, item.attempts) == (ItemState.DONE, 2)
     with pytest.raises(LeaseLostError, match="gehört nicht mehr"):
         dead.release_input_work_item(State.FAILED, Error.APPLICATION, "X", "zu spät")
-    assert open_queue(db).list_items("uvg")[0].status is Status.DONE
+    assert open_queue(db).list_items("uvg")[0].status is ItemState.DONE
 
 
 def test_lease_zero_reclaims_immediately(tmp_path):
@@ -474,7 +478,8 @@ def test_for_each_releases_states_and_records_exceptions(tmp_path):
     wi.close()
     items = {item.payload["n"]: item for item in open_queue(db).list_items("uvg")}
     assert [items[n].status for n in range(5)] == [
-        Status.DONE, Status.FAILED, Status.FAILED, Status.FAILED, Status.DONE,
+        ItemState.DONE, ItemState.FAILED_BUSINESS, ItemState.FAILED_APPLICATION, ItemState.FAILED_BUSINESS,
+        ItemState.DONE,
     ]
     assert (items[1].exception_type, items[1].code, items[1].message) == (
         "BUSINESS", "ANLAGE_FEHLT", "Geburtsurkunde fehlt im Antrag <1@x>",
@@ -485,8 +490,8 @@ def test_for_each_releases_states_and_records_exceptions(tmp_path):
     assert items[4].variables == {"aktenzeichen": "UVG-4"}
     assert items[1].released_at is not None and items[1].reserved_at is not None
     assert open_queue(db).summary("uvg") == {
-        "queue": "uvg", "total": 5, "pending": 0, "in_progress": 0, "done": 2, "failed": 3,
-        "business": 2, "application": 1,
+        "queue": "uvg", "total": 5, "new": 0, "in_progress": 0, "done": 2, "failed_business": 2,
+        "failed_application": 1, "failed": 3,
     }
 
 
@@ -518,8 +523,8 @@ def test_release_rules(tmp_path):
     wi.get_input_work_item()
     wi.close()  # releases the open input as DONE
     assert open_queue(db).summary("uvg") == {
-        "queue": "uvg", "total": 2, "pending": 0, "in_progress": 0, "done": 1, "failed": 1,
-        "business": 0, "application": 1,
+        "queue": "uvg", "total": 2, "new": 0, "in_progress": 0, "done": 1, "failed_business": 0,
+        "failed_application": 1, "failed": 1,
     }
 
 
@@ -529,7 +534,7 @@ def test_get_input_releases_the_previous_item_as_done(tmp_path):
     wi = consumer(db)
     wi.get_input_work_item()
     wi.get_input_work_item()
-    assert [i.status for i in open_queue(db).list_items("uvg")] == [Status.DONE, Status.IN_PROGRESS]
+    assert [i.status for i in open_queue(db).list_items("uvg")] == [ItemState.DONE, ItemState.IN_PROGRESS]
 
 
 def test_producer_without_input_queue_and_without_output_queue(tmp_path):
@@ -615,10 +620,10 @@ def test_robot_suite_consumes_the_queue(tmp_path):
     expected_last = ("BUSINESS", "KIND_ZU_ALT") if recognised else ("APPLICATION", "UNEXPECTED_ERROR")
     items = open_queue(db).list_items("uvg")
     assert [(i.status, i.exception_type, i.code) for i in items] == [
-        (Status.DONE, None, None),
-        (Status.FAILED, "APPLICATION", "UNEXPECTED_ERROR"),
-        (Status.FAILED, "BUSINESS", "ANLAGE_FEHLT"),
-        (Status.FAILED, *expected_last),
+        (ItemState.DONE, None, None),
+        (ItemState.FAILED_APPLICATION, "APPLICATION", "UNEXPECTED_ERROR"),
+        (ItemState.FAILED_BUSINESS, "BUSINESS", "ANLAGE_FEHLT"),
+        (ItemState.FAILED_BUSINESS if recognised else ItemState.FAILED_APPLICATION, *expected_last),
     ]
     assert items[3].message == "Robot-Test: Kind 3 ist älter als 18 Jahre"
     assert all(i.variables == {"bearbeitet": True} for i in items)
@@ -651,7 +656,7 @@ def test_robot_listener_releases_failed_tasks_and_open_items(tmp_path):
     assert rc == 1
     first, second = open_queue(db).list_items("uvg")
     assert (first.status, first.exception_type, first.message) == (
-        Status.FAILED, "APPLICATION", "Robot-Test: Aufgabe bricht ab bei 0",
+        ItemState.FAILED_APPLICATION, "APPLICATION", "Robot-Test: Aufgabe bricht ab bei 0",
     )
-    assert second.status is Status.DONE
+    assert second.status is ItemState.DONE
     assert second.variables == {"gesehen": True}

@@ -66,7 +66,7 @@ class RunSummary:
     def from_items(cls, items: list[Any], since: datetime, outcomes: dict[str, str] | None = None) -> RunSummary:
         touched = [i for i in items if i.released_at is not None and i.released_at >= since]
         done = [i for i in touched if i.status.value == "done"]
-        failed = [i for i in touched if i.status.value == "failed"]
+        failed = [i for i in touched if i.status.value in ("failed_business", "failed_application")]
         labels = dict(outcomes or {})
         counts = {key: sum(1 for i in done if i.variables.get("ergebnis") == key) for key in labels}
         other = len(done) - sum(counts.values())
@@ -78,7 +78,7 @@ class RunSummary:
             outcomes=tuple(rows),
             clerk=sum(1 for i in failed if i.exception_type == "BUSINESS"),
             failed=sum(1 for i in failed if i.exception_type != "BUSINESS"),
-            pending=sum(1 for i in items if i.status.value in ("pending", "in_progress")),
+            pending=sum(1 for i in items if i.status.value in ("new", "in_progress")),
             messages=tuple(f"[{i.code}] {i.message}" for i in failed if i.message),
         )
 

@@ -17,20 +17,21 @@ from rathaus.workitems.library import WorkItems
 from rathaus.workitems.model import Error, State, WorkItem
 from rathaus.workitems.queue import QueueAdapter, open_queue
 from rathaus.workitems.settings import Settings
-from rathaus.workitems.storage import QueueItem, Status
+from rathaus.workitems.states import ItemState
+from rathaus.workitems.storage import QueueItem
 
 __all__ = [
     "BaseAdapter",
     "EmptyQueue",
     "Error",
     "FileAdapter",
+    "ItemState",
     "LeaseLostError",
     "QueueAdapter",
     "QueueItem",
     "QueueStorageError",
     "Settings",
     "State",
-    "Status",
     "VariableMissingError",
     "WorkItem",
     "WorkItemFileMissingError",

@@ -11,6 +11,7 @@ import json
 import logging
 import shutil
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,27 @@ from rathaus.workitems.settings import Settings
 
 LOG = logging.getLogger("rathaus.workitems")
 
+
 def safe_file_name(name: str, default: str = "datei") -> str:
     """A work item file's name as stored: see :func:`rathaus.files.safe_file_name`."""
     return _safe_file_name(name, default)
+
+
+def unique_stored_names(files: Iterable[str] | Mapping[str, Any], taken: Iterable[str] = ()) -> dict[str, str]:
+    """The stored name of each file name: its safe name, numbered (``-2``, ``-3``) where two would clash or
+    one is already ``taken``."""
+    used = set(taken)
+    result: dict[str, str] = {}
+    for name in files:
+        stored = safe_file_name(name)
+        stem, dot, suffix = stored.rpartition(".")
+        candidate, counter = stored, 1
+        while candidate in used:
+            counter += 1
+            candidate = f"{stem}-{counter}.{suffix}" if dot and stem else f"{stored}-{counter}"
+        used.add(candidate)
+        result[name] = candidate
+    return result
 
 
 class BaseAdapter(ABC):
@@ -47,9 +66,18 @@ class BaseAdapter(ABC):
 
     @abstractmethod
     def create_output(
-        self, parent_id: str | None, payload: Any, key: str | None = None
+        self,
+        parent_id: str | None,
+        payload: Any,
+        key: str | None = None,
+        files: dict[str, Path] | None = None,
     ) -> tuple[str, bool]:
-        """Create an output item; return its id and whether it was created (``False``: kept existing)."""
+        """Create an output item with its ``files`` (name -> source path) at once or not at all; return its id
+        and whether it was created (``False``: an item with the same ``key`` was kept, ``files`` are ignored).
+
+        No consumer may ever see the item without all of its files: an adapter makes the item and its files
+        visible in one step (the queue adapter in one transaction, the file adapter in one write of its JSON).
+        """
 
     @abstractmethod
     def load_payload(self, item_id: str) -> Any: ...
@@ -164,12 +192,32 @@ class FileAdapter(BaseAdapter):
         )
 
     def create_output(
-        self, parent_id: str | None, payload: Any, key: str | None = None
+        self,
+        parent_id: str | None,
+        payload: Any,
+        key: str | None = None,
+        files: dict[str, Path] | None = None,
     ) -> tuple[str, bool]:
         if key is not None and key in self._keys:
             return self._keys[key], False
-        self.outputs.append({"payload": payload, "files": {}})
-        self._write("output")
+        if self.output_path is None:
+            self._write("output")  # fails with the German message of a missing target
+        sources = files or {}
+        index = len(self.outputs)
+        entries: dict[str, str] = {}
+        for name, stored in unique_stored_names(sources).items():
+            relative = Path("files", str(index), stored)
+            target = self._folder("output") / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if Path(sources[name]).resolve() != target.resolve():
+                shutil.copyfile(sources[name], target)
+            entries[name] = relative.as_posix()
+        self.outputs.append({"payload": payload, "files": entries})
+        try:
+            self._write("output")
+        except BaseException:
+            self.outputs.pop()
+            raise
         item_id = str(len(self.inputs) + len(self.outputs) - 1)
         if key is not None:
             self._keys[key] = item_id

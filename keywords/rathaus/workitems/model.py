@@ -136,14 +136,25 @@ class WorkItem:
         self._files_to_remove = []
 
     def save(self) -> None:
-        """Write payload and file changes; creates the item in its queue on first save."""
+        """Write payload and file changes; creates the item in its queue on first save.
+
+        The first save creates the item with its payload and all files added so far in one step of the
+        adapter: a consumer never sees the item without them, even when the producer dies while saving.
+        """
         if self.id is None:
-            self.id, self.created = self.adapter.create_output(self.parent_id, self._payload, key=self.key)
+            files = dict(self._files_to_add)
+            self.id, self.created = self.adapter.create_output(
+                self.parent_id, self._payload, key=self.key, files=files or None
+            )
             if not self.created:
                 self.load()
                 return
-        else:
-            self.adapter.save_payload(self.id, self._payload)
+            self._saved_payload = _json_copy(self._payload)
+            self._files = sorted(files)
+            self._files_to_add = {}
+            self._files_to_remove = []
+            return
+        self.adapter.save_payload(self.id, self._payload)
         for name in self._files_to_remove:
             self.adapter.remove_file(self.id, name)
         for name, source in self._files_to_add.items():

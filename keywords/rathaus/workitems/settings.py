@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from rathaus.workitems.errors import WorkItemsSetupError
+from rathaus.workitems.holders import new_runner_id
 
 #: Adapter names accepted in ``adapter=`` and ``RPA_WORKITEMS_ADAPTER``, mapped to ``file`` or ``queue``.
 ADAPTER_NAMES = {
@@ -26,10 +25,6 @@ ADAPTER_NAMES = {
 
 DEFAULT_DATABASE = Path("output") / "workitems.sqlite"
 DEFAULT_LEASE_S = 600.0
-
-
-def _runner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def normalize_adapter(name: str) -> str:
@@ -58,6 +53,12 @@ class Settings:
     | ``output_queue`` | ``RATHAUS_WORKITEMS_OUTPUT_QUEUE`` | none: creating outputs fails |
     | ``lease_s`` | ``RATHAUS_WORKITEMS_LEASE_S`` | 600 seconds |
     | ``robot_root`` | ``ROBOT_ROOT`` | current folder (default folder for fetched files) |
+    | ``crash_at`` | ``RATHAUS_WORKITEMS_CRASH_AT`` | none; only for the crash-injection test, see below |
+
+    ``runner_id`` (``<host>:<pid>:<start>:<token>``, see :mod:`rathaus.workitems.holders`) names this process
+    as the holder of its reservations. ``crash_at`` is ``<point>:<n>``: the queue adapter kills its own
+    process group with SIGKILL the ``n``-th time it reaches ``point`` (``create.staged``,
+    ``create.committed``, ``save_payload``, ``add_file``, ``release``), as ``make crashtest`` does.
     """
 
     adapter: str = "queue"
@@ -67,8 +68,9 @@ class Settings:
     input_queue: str | None = None
     output_queue: str | None = None
     lease_s: float = DEFAULT_LEASE_S
-    runner_id: str = field(default_factory=_runner_id)
+    runner_id: str = field(default_factory=new_runner_id)
     robot_root: Path | None = None
+    crash_at: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "adapter", normalize_adapter(self.adapter))
@@ -111,6 +113,7 @@ class Settings:
             "output_queue": pick("output_queue", "RATHAUS_WORKITEMS_OUTPUT_QUEUE"),
             "lease_s": lease_s,
             "robot_root": Path(root) if root else None,
+            "crash_at": pick("crash_at", "RATHAUS_WORKITEMS_CRASH_AT"),
         }
         if overrides.get("runner_id"):
             values["runner_id"] = overrides["runner_id"]

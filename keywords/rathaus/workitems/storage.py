@@ -1,33 +1,39 @@
 """Every SQL statement of the work item queue: one SQLite file in WAL mode, safe across processes.
 
 Writes run in ``BEGIN IMMEDIATE`` transactions, so reserving an item and creating an item with a key
-are atomic even with several consumers in several processes. Each call opens and closes its own
-connection: nothing stays open between keywords, and threads never share a connection.
+and its files are atomic even with several consumers in several processes. Each call opens and closes its
+own connection: nothing stays open between keywords, and threads never share a connection.
+
+Schema version 2 stores the states of :class:`rathaus.workitems.states.ItemState` (``new``, ``in_progress``,
+``done``, ``failed_business``, ``failed_application``) and per item the folder of its files (``files_dir``);
+a version-1 database (``pending``/``failed``) is migrated in place when it is first opened.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from rathaus.workitems.errors import QueueStorageError
+from rathaus.workitems.states import ItemState
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-SCHEMA = """
+#: The tables of a new database (version 2).
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS items (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     queue TEXT NOT NULL,
     key TEXT,
     parent_id TEXT,
-    status TEXT NOT NULL DEFAULT 'pending',
+    status TEXT NOT NULL DEFAULT 'new',
     payload TEXT NOT NULL,
     original_payload TEXT NOT NULL,
     exception_type TEXT,
@@ -39,30 +45,30 @@ CREATE TABLE IF NOT EXISTS items (
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL,
     reserved_at REAL,
-    released_at REAL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS items_queue_key ON items (queue, key) WHERE key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS items_queue_status ON items (queue, status, id);
+    released_at REAL,
+    files_dir TEXT
+)""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS items_queue_key ON items (queue, key) WHERE key IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS items_queue_status ON items (queue, status, id)",
+    """
 CREATE TABLE IF NOT EXISTS files (
     item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
     name TEXT NOT NULL,
     stored TEXT NOT NULL,
     PRIMARY KEY (item_id, name)
-);
-"""
+)""",
+)
 
+#: Version 1 to 2: the shared item states, and the folder of an item's files.
+MIGRATE_1_TO_2 = (
+    "ALTER TABLE items ADD COLUMN files_dir TEXT",
+    "UPDATE items SET status = CASE status WHEN 'pending' THEN 'new' "
+    "WHEN 'failed' THEN CASE WHEN exception_type = 'BUSINESS' THEN 'failed_business' "
+    "ELSE 'failed_application' END ELSE status END",
+)
 
-class Status(Enum):
-    """Where an item stands in its queue."""
-
-    #: waiting for a consumer
-    PENDING = "pending"
-    #: reserved by a consumer whose lease has not run out yet
-    IN_PROGRESS = "in_progress"
-    #: released as done
-    DONE = "done"
-    #: released as failed; ``exception_type`` says BUSINESS or APPLICATION
-    FAILED = "failed"
+_NEW = ItemState.NEW.value
+_IN_PROGRESS = ItemState.IN_PROGRESS.value
 
 
 def _timestamp(value: float | None) -> datetime | None:
@@ -77,7 +83,7 @@ class QueueItem:
     queue: str
     key: str | None
     parent_id: str | None
-    status: Status
+    status: ItemState
     payload: Any
     #: variables a consumer added or changed compared with the payload the producer wrote
     variables: dict[str, Any]
@@ -105,7 +111,7 @@ class QueueItem:
             queue=row["queue"],
             key=row["key"],
             parent_id=row["parent_id"],
-            status=Status(row["status"]),
+            status=ItemState(row["status"]),
             payload=payload,
             variables=variables,
             files=files,
@@ -125,16 +131,30 @@ class QueueItem:
 class Reservation:
     item_id: str
     attempts: int
-    reclaimed: bool
+    #: ``None`` for a new item; ``lease`` or ``holder_gone`` for an item taken over from another holder
+    reclaimed: str | None
+    #: the folder of the item's files (``None``: the item id)
+    files_dir: str | None = None
 
 
 @dataclass(frozen=True)
 class CreateResult:
     item_id: str
-    #: ``created`` (new), ``reset`` (failed with APPLICATION, now pending again) or ``kept``
+    #: ``created`` (new), ``reset`` (failed with APPLICATION, now new again) or ``kept``
     outcome: str
     #: stored file names of a reset item, to delete from disk
     dropped_files: tuple[str, ...] = ()
+    #: the folder that held a reset item's files (``None``: the item id)
+    dropped_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenReservation:
+    """An item someone holds: for taking over dead holders and for ``reserved_elsewhere``."""
+
+    item_id: str
+    runner: str | None
+    lease_until: float | None
 
 
 class QueueStore:
@@ -145,9 +165,28 @@ class QueueStore:
         self.database.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version < SCHEMA_VERSION:
-                conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + f"PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
+            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                self._upgrade(conn)
+
+    def _upgrade(self, conn: sqlite3.Connection) -> None:
+        """Create the tables of a new database, or migrate an older one in place, in one transaction."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have been first
+            exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'items'").fetchone()
+            if version == 1 and exists:
+                statements: tuple[str, ...] = MIGRATE_1_TO_2
+            elif version < SCHEMA_VERSION:
+                statements = SCHEMA
+            else:
+                statements = ()
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -177,17 +216,25 @@ class QueueStore:
     # -- items -----------------------------------------------------------------------------------
 
     def create(
-        self, queue: str, parent_id: str | None, payload: Any, key: str | None, now: float
+        self,
+        queue: str,
+        parent_id: str | None,
+        payload: Any,
+        key: str | None,
+        now: float,
+        files: dict[str, str] | None = None,
+        files_dir: str | None = None,
     ) -> CreateResult:
+        """Create an item with its file rows (``files``: name -> stored name in ``files_dir``) in one
+        transaction; with a ``key``, keep an existing item or reset one that failed with APPLICATION."""
         data = json.dumps(payload, ensure_ascii=False)
         with self._transaction() as conn:
             if key is not None:
                 row = conn.execute(
-                    "SELECT id, status, exception_type FROM items WHERE queue = ? AND key = ?", (queue, key)
+                    "SELECT id, status, files_dir FROM items WHERE queue = ? AND key = ?", (queue, key)
                 ).fetchone()
                 if row is not None:
-                    retry = row["status"] == Status.FAILED.value and row["exception_type"] != "BUSINESS"
-                    if not retry:
+                    if row["status"] != ItemState.FAILED_APPLICATION.value:
                         return CreateResult(str(row["id"]), "kept")
                     dropped = tuple(
                         r["stored"]
@@ -195,42 +242,80 @@ class QueueStore:
                     )
                     conn.execute("DELETE FROM files WHERE item_id = ?", (row["id"],))
                     conn.execute(
-                        "UPDATE items SET status = 'pending', payload = ?, original_payload = ?, "
+                        "UPDATE items SET status = ?, payload = ?, original_payload = ?, "
                         "parent_id = ?, exception_type = NULL, code = NULL, message = NULL, runner = NULL, "
-                        "lease_until = NULL, reserved_at = NULL, released_at = NULL, updated_at = ? "
+                        "lease_until = NULL, reserved_at = NULL, released_at = NULL, updated_at = ?, files_dir = ? "
                         "WHERE id = ?",
-                        (data, data, parent_id, now, row["id"]),
+                        (_NEW, data, data, parent_id, now, files_dir, row["id"]),
                     )
-                    return CreateResult(str(row["id"]), "reset", dropped)
+                    self._insert_files(conn, row["id"], files)
+                    return CreateResult(str(row["id"]), "reset", dropped, row["files_dir"])
             cursor = conn.execute(
-                "INSERT INTO items (queue, key, parent_id, payload, original_payload, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (queue, key, parent_id, data, data, now, now),
+                "INSERT INTO items (queue, key, parent_id, status, payload, original_payload, created_at, "
+                "updated_at, files_dir) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (queue, key, parent_id, _NEW, data, data, now, now, files_dir),
             )
+            self._insert_files(conn, cursor.lastrowid, files)
             return CreateResult(str(cursor.lastrowid), "created")
 
-    def reserve(self, queue: str, runner: str, now: float, lease_s: float) -> Reservation | None:
+    @staticmethod
+    def _insert_files(conn: sqlite3.Connection, item_id: int | None, files: dict[str, str] | None) -> None:
+        conn.executemany(
+            "INSERT INTO files (item_id, name, stored) VALUES (?, ?, ?)",
+            [(item_id, name, stored) for name, stored in (files or {}).items()],
+        )
+
+    def reserve(
+        self,
+        queue: str,
+        runner: str,
+        now: float,
+        lease_s: float,
+        holder_gone: Callable[[str | None], bool] = lambda _runner: False,
+    ) -> Reservation | None:
+        """Reserve the oldest item that is new, whose lease ran out, or whose holder ``holder_gone``."""
         with self._transaction() as conn:
-            row = conn.execute(
-                "SELECT id, status FROM items WHERE queue = ? AND (status = 'pending' OR "
-                "(status = 'in_progress' AND lease_until <= ?)) ORDER BY id LIMIT 1",
-                (queue, now),
-            ).fetchone()
-            if row is None:
+            found: tuple[int, str | None] | None = None
+            gone: dict[str | None, bool] = {}
+            for row in conn.execute(
+                "SELECT id, status, runner, lease_until FROM items WHERE queue = ? AND status IN (?, ?) ORDER BY id",
+                (queue, _NEW, _IN_PROGRESS),
+            ):
+                if row["status"] == _NEW:
+                    found = (row["id"], None)
+                elif row["lease_until"] is None or row["lease_until"] <= now:
+                    found = (row["id"], "lease")
+                elif row["runner"] != runner:
+                    if row["runner"] not in gone:
+                        gone[row["runner"]] = holder_gone(row["runner"])
+                    if gone[row["runner"]]:
+                        found = (row["id"], "holder_gone")
+                if found is not None:
+                    break
+            if found is None:
                 return None
             updated = conn.execute(
-                "UPDATE items SET status = 'in_progress', runner = ?, lease_until = ?, reserved_at = ?, "
-                "updated_at = ?, attempts = attempts + 1 WHERE id = ? RETURNING attempts",
-                (runner, now + lease_s, now, now, row["id"]),
+                "UPDATE items SET status = ?, runner = ?, lease_until = ?, reserved_at = ?, "
+                "updated_at = ?, attempts = attempts + 1 WHERE id = ? RETURNING attempts, files_dir",
+                (_IN_PROGRESS, runner, now + lease_s, now, now, found[0]),
             ).fetchone()
-            return Reservation(str(row["id"]), updated["attempts"], row["status"] == "in_progress")
+            return Reservation(str(found[0]), updated["attempts"], found[1], updated["files_dir"])
+
+    def open_reservations(self, queue: str) -> list[OpenReservation]:
+        """The items of ``queue`` that someone holds (``in_progress``), oldest first."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, runner, lease_until FROM items WHERE queue = ? AND status = ? ORDER BY id",
+                (queue, _IN_PROGRESS),
+            ).fetchall()
+        return [OpenReservation(str(r["id"]), r["runner"], r["lease_until"]) for r in rows]
 
     def renew_lease(self, item_id: str, runner: str, now: float, lease_s: float) -> bool:
         with self._transaction() as conn:
             cursor = conn.execute(
                 "UPDATE items SET lease_until = ?, updated_at = ? "
-                "WHERE id = ? AND status = 'in_progress' AND runner = ?",
-                (now + lease_s, now, int(item_id), runner),
+                "WHERE id = ? AND status = ? AND runner = ?",
+                (now + lease_s, now, int(item_id), _IN_PROGRESS, runner),
             )
             return cursor.rowcount == 1
 
@@ -238,7 +323,7 @@ class QueueStore:
         self,
         item_id: str,
         runner: str,
-        status: Status,
+        status: ItemState,
         exception: dict[str, Any] | None,
         now: float,
     ) -> bool:
@@ -247,7 +332,7 @@ class QueueStore:
             cursor = conn.execute(
                 "UPDATE items SET status = ?, exception_type = ?, code = ?, message = ?, runner = NULL, "
                 "lease_until = NULL, released_at = ?, updated_at = ? "
-                "WHERE id = ? AND status = 'in_progress' AND runner = ?",
+                "WHERE id = ? AND status = ? AND runner = ?",
                 (
                     status.value,
                     exception.get("type"),
@@ -256,6 +341,7 @@ class QueueStore:
                     now,
                     now,
                     int(item_id),
+                    _IN_PROGRESS,
                     runner,
                 ),
             )
@@ -275,6 +361,18 @@ class QueueStore:
             return cursor.rowcount == 1
 
     # -- files -----------------------------------------------------------------------------------
+
+    def files_dir(self, item_id: str) -> str | None:
+        """The folder of the item's files below the files root (``files_dir``, else the item id)."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT files_dir FROM items WHERE id = ?", (int(item_id),)).fetchone()
+        return str(item_id) if row is None or row["files_dir"] is None else row["files_dir"]
+
+    def files_dirs(self) -> set[str]:
+        """Every ``files_dir`` an item refers to."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT files_dir FROM items WHERE files_dir IS NOT NULL").fetchall()
+        return {row["files_dir"] for row in rows}
 
     def list_files(self, item_id: str) -> dict[str, str]:
         with self._connect() as conn:
@@ -300,7 +398,7 @@ class QueueStore:
 
     # -- reports ---------------------------------------------------------------------------------
 
-    def items(self, queue: str, status: Status | None = None) -> list[QueueItem]:
+    def items(self, queue: str, status: ItemState | None = None) -> list[QueueItem]:
         query = "SELECT * FROM items WHERE queue = ?"
         params: list[Any] = [queue]
         if status is not None:
