@@ -6,14 +6,16 @@ hold no database credentials. HTTP only: :mod:`rathaus_controlroom.services.runn
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
+from rathaus_controlroom.db import Database
 from rathaus_controlroom.services import artifacts, runners
 from rathaus_controlroom.services.errors import Invalid
 from rathaus_controlroom.services.users import Principal
@@ -112,8 +114,7 @@ def finish(run_id: int, body: FinishIn, machine: Machine, session: Db, settings:
 
 
 @router.post("/runner/runs/{run_id}/artifacts", tags=["Runner"], status_code=201)
-async def upload_artifact(run_id: int, request: Request, machine: Machine, session: Db,
-                          settings: Config) -> dict[str, Any]:
+async def upload_artifact(run_id: int, request: Request, machine: Machine, settings: Config) -> dict[str, Any]:
     """Upload one artifact: form field ``name`` (relative path, e.g. ``log.html``) and file ``datei``."""
     try:
         form = await request.form(max_files=1, max_fields=4)
@@ -124,11 +125,18 @@ async def upload_artifact(run_id: int, request: Request, machine: Machine, sessi
         name = form.get("name")
         if not isinstance(upload, UploadFile) or not isinstance(name, str):
             raise Invalid("Artefakt-Upload braucht das Feld 'name' und die Datei 'datei'.")
-        view = artifacts.store(session, settings.data_dir, machine.runner_id, machine.city_id, run_id, name,
-                               upload.file)
-        return view.as_dict()
+        # copying the file and the database work in a worker thread, with a session of its own
+        return await run_in_threadpool(_store_artifact, request.app.state.database, settings, machine, run_id, name,
+                                       upload.file)
     finally:
         await form.close()
+
+
+def _store_artifact(database: Database, settings: Settings, machine: RunnerIdentity, run_id: int, name: str,
+                    file: IO[bytes]) -> dict[str, Any]:
+    with database.session() as session:
+        return artifacts.store(session, settings.data_dir, machine.runner_id, machine.city_id, run_id, name,
+                               file).as_dict()
 
 
 @router.get("/runner/runs/{run_id}/inputs/{item_id}/files/{name}", tags=["Runner"])

@@ -9,8 +9,9 @@ one input work item) and further form fields (the payload of every item).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, time
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -20,11 +21,13 @@ from fastapi.responses import FileResponse
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 from python_multipart.multipart import parse_options_header
-from starlette.datastructures import UploadFile
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 
+from rathaus_controlroom.db import Database
 from rathaus_controlroom.services import artifacts, runs
 from rathaus_controlroom.services.errors import Invalid
 from rathaus_controlroom.services.robots import visible_robots
@@ -171,12 +174,12 @@ async def read_upload(request: Request) -> AsyncIterator[None]:
         await form.close()
 
 
-async def _inputs_from_form(request: Request, settings: Settings) -> tuple[str, list[InputItem]]:
-    form = await request.form()
+def _inputs_from_form(form: FormData, settings: Settings) -> tuple[str, list[InputItem]]:
+    """The robot and input items of a parsed upload (in a worker thread: reads the uploads' temporary files)."""
     robot = str(form.get("robot") or "")
     fields = {key: str(value) for key, value in form.multi_items()
               if not isinstance(value, UploadFile) and key not in RESERVED_FIELDS and key != "dateien"}
-    files = [(upload.filename or "", await upload.read()) for _, upload in form.multi_items()
+    files = [(upload.filename or "", upload.file.read()) for _, upload in form.multi_items()
              if isinstance(upload, UploadFile)]
     items = runs.build_inputs(files, fields, settings.max_upload_bytes, reference=str(form.get("reference") or ""),
                               priority=str(form.get("priority") or "0"))
@@ -263,20 +266,34 @@ START_BODY = {"requestBody": {"required": True, "content": {
              responses={409: {"model": Problem, "description": "Referenz doppelt."},
                         413: {"model": Problem, "description": "Upload zu groß; nichts gestartet."}},
              dependencies=[Depends(current_principal), Depends(read_upload), Depends(csrf_protect)])
-async def start(request: Request, who: Who, session: Db, settings: Config) -> RunOut:
+async def start(request: Request, who: Who, settings: Config) -> RunOut:
     """Start a robot of the caller's city with input work items (JSON or an upload of files and fields)."""
+    # the body is read here, without blocking; everything after it (the uploads' temporary files, the
+    # database, writing the files) in a worker thread, so that other requests go on meanwhile
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        robot, items = await _inputs_from_form(request, settings)
+        read = partial(_inputs_from_form, await request.form(), settings)
     else:
-        try:
-            data = json.loads(await request.body() or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise Invalid("Der Inhalt ist kein gültiges JSON; es wurde nichts gestartet.") from None
-        robot, items = _inputs_from_json(data)
+        read = partial(_inputs_from_body, await request.body())
+    return await run_in_threadpool(_start_run, request.app.state.database, who, read, settings)
+
+
+def _inputs_from_body(body: bytes) -> tuple[str, list[InputItem]]:
+    try:
+        data = json.loads(body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise Invalid("Der Inhalt ist kein gültiges JSON; es wurde nichts gestartet.") from None
+    return _inputs_from_json(data)
+
+
+def _start_run(database: Database, who: Principal, read: Callable[[], tuple[str, list[InputItem]]],
+               settings: Settings) -> RunOut:
+    """Queue the run in a session of this (worker) thread, committed before the answer is sent."""
+    robot, items = read()
     if not robot:
         raise Invalid("Welcher Roboter? Bitte 'robot' angeben (z. B. 'marburg/posteingang' oder die Nummer).")
-    run = runs.start_run(session, who, robot, items, data_dir=settings.data_dir)
-    return RunOut(**runs.view(session, who, run).as_dict())
+    with database.session() as session:
+        run = runs.start_run(session, who, robot, items, data_dir=settings.data_dir)
+        return RunOut(**runs.view(session, who, run).as_dict())
 
 
 def _day(value: str | None, name: str) -> date | None:

@@ -9,6 +9,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from rathaus_controlroom.db import Database
@@ -45,14 +46,14 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     async def _refused(request: Request, error: ControlRoomError) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(error), "code": error.code}, status_code=error.status)
-        return ui.error_page(request, error)
+        return await run_in_threadpool(ui.error_page, request, error)  # looks up who is asking: not on the loop
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, error: HTTPException) -> Response:
         if request.url.path.startswith(("/api/", "/static/")):
             return await http_exception_handler(request, error)
         message = _HTTP_MESSAGES.get(error.status_code, "Die Anfrage konnte nicht bearbeitet werden.")
-        return ui.error_page(request, ControlRoomError(message), status=error.status_code)
+        return await run_in_threadpool(ui.error_page, request, ControlRoomError(message), status=error.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_form(request: Request, error: RequestValidationError) -> Response:
@@ -61,7 +62,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         message = summary(listed)
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": message, "code": "INVALID", "errors": listed}, status_code=422)
-        return ui.error_page(request, ControlRoomError(message), status=422)
+        return await run_in_threadpool(ui.error_page, request, ControlRoomError(message), status=422)
 
     @app.get("/api/status", tags=["Betrieb"])
     def status() -> dict[str, str]:

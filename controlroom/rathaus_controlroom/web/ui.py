@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from rathaus_controlroom.models import ItemState, Role, RunState
@@ -349,7 +350,11 @@ def item_page(request: Request, item_id: int, principal: Who, session: Db) -> Re
 
 @router.post("/arbeitsliste/{item_id}/wiederholen", dependencies=CSRF)
 async def retry_item(request: Request, item_id: int, principal: Who) -> Response:
-    form = await request.form()
+    form = await request.form()  # read without blocking; the database work in a worker thread
+    return await run_in_threadpool(_retry_item, request, item_id, principal, form)
+
+
+def _retry_item(request: Request, item_id: int, principal: Principal, form: Any) -> Response:
     database = request.app.state.database
     try:
         with database.session() as session:
@@ -525,8 +530,8 @@ def _fields(text: str) -> dict[str, str]:
     return payload
 
 
-async def _inputs(request: Request, form: Any) -> list[run_service.InputItem]:
-    files = [(upload.filename or "", await upload.read()) for upload in form.getlist("dateien")
+def _inputs(request: Request, form: Any) -> list[run_service.InputItem]:
+    files = [(upload.filename or "", upload.file.read()) for upload in form.getlist("dateien")
              if isinstance(upload, StarletteUpload)]
     return run_service.build_inputs(files, _fields(str(form.get("angaben") or "")),
                                     _settings(request).max_upload_bytes, reference=str(form.get("referenz") or ""),
@@ -551,11 +556,15 @@ def start_form(request: Request, robot_id: int, principal: Who, session: Db) -> 
 
 @router.post("/roboter/{robot_id}/starten", dependencies=[Depends(release_upload), Depends(upload_limit), *CSRF])
 async def start_run(request: Request, robot_id: int, principal: Who) -> Response:
-    form = await request.form()
+    form = await request.form()  # read without blocking; the uploads' files and the database in a worker thread
+    return await run_in_threadpool(_start_run, request, robot_id, principal, form)
+
+
+def _start_run(request: Request, robot_id: int, principal: Principal, form: Any) -> Response:
     database = request.app.state.database
     kept = {key: str(form.get(key) or "") for key in ("angaben", "referenz", "prioritaet")}
     try:
-        inputs = await _inputs(request, form)
+        inputs = _inputs(request, form)
         with database.session() as session:
             robot_service.city_robot(session, principal, robot_id)
             run = run_service.start_run(session, principal, robot_id, inputs, data_dir=_settings(request).data_dir)
