@@ -95,11 +95,13 @@ def parse_date(value: str | None, fmt: str = "%d.%m.%Y") -> date | None:
         return None
 
 
-def application_from_fields(fields: Mapping[str, Any], case: str) -> Falldaten:
-    """Build nested case data from a form's ``name -> value`` mapping, or fail naming what's missing.
+def case_from_fields(fields: Mapping[str, Any], case: str) -> Falldaten:
+    """The case data of an application form: every field of :data:`FIELDS`, nested by group, nothing checked yet.
 
-    Raises a :class:`BusinessError` (code ``PFLICHTANGABEN_FEHLEN``) listing the labels of empty
-    required fields or malformed dates; such an application goes to a clerk.
+    Texts are stripped (``""`` when empty), checkboxes ``True``/``False``, radio buttons and choices their value or
+    ``None``; the shape is that of ``fall.schema.yaml``. Raises a :class:`BusinessError` (``KEIN_ANTRAGSFORMULAR``)
+    when the fields are not those of the UVG form. The robot keeps the result in the work item (``fall``) before
+    it checks it, so that a clerk sees and corrects what the form said.
     """
     if "kind.geburtsdatum" not in fields or "antragsteller.name" not in fields:
         raise BusinessError(
@@ -107,9 +109,34 @@ def application_from_fields(fields: Mapping[str, Any], case: str) -> Falldaten:
             "Bitte die Mail prüfen und den Antrag beim Absender anfordern.",
             code="KEIN_ANTRAGSFORMULAR",
         )
+    data: dict[str, dict[str, Any]] = {}
+    for field in FIELDS:
+        group, _, key = field.name.partition(".")
+        value = fields.get(field.name)
+        if field.kind == "checkbox":
+            value = bool(value)
+        elif field.kind == "text":
+            value = str(value).strip() if value is not None else ""
+        elif isinstance(value, str):
+            value = value.strip() or None
+        data.setdefault(group, {})[key] = value
+    return Falldaten(data)
+
+
+def application_from_case(data: Mapping[str, Any], case: str) -> Falldaten:
+    """The application of case data (``fall``), or a :class:`BusinessError` naming what is missing or wrong.
+
+    Raises ``PFLICHTANGABEN_FEHLEN`` listing the labels of empty required fields and malformed dates; such a
+    case goes to a clerk, who corrects the data in the control room and tries again.
+    """
+    def value_of(name: str) -> Any:
+        group, _, key = name.partition(".")
+        section = data.get(group) if isinstance(data, Mapping) else None
+        return section.get(key) if isinstance(section, Mapping) else None
+
     problems: list[str] = []
     for field in FIELDS:
-        value = fields.get(field.name)
+        value = value_of(field.name)
         if field.required and (value is None or (isinstance(value, str) and not value.strip())):
             problems.append(f"{field.label} fehlt")
     for name, fmt, label in (
@@ -117,23 +144,29 @@ def application_from_fields(fields: Mapping[str, Any], case: str) -> Falldaten:
         ("kind.geburtsdatum", "%d.%m.%Y", "Geburtsdatum des Kindes"),
         ("leistung.beginn", "%m.%Y", "Leistung ab"),
     ):
-        value = fields.get(name)
-        if value and parse_date(value, fmt) is None:
+        value = value_of(name)
+        if value and parse_date(str(value), fmt) is None:
             problems.append(f"{label} '{value}' ist kein gültiges Datum")
     if problems:
         raise BusinessError(
-            f"Antrag {case}: {'; '.join(problems)}. Bitte beim Antragsteller nachfragen und den Fall "
-            "von Hand anlegen.",
+            f"Antrag {case}: {'; '.join(problems)}. Bitte beim Antragsteller nachfragen, die Angaben im "
+            "Kontrollraum korrigieren und erneut versuchen.",
             code="PFLICHTANGABEN_FEHLEN",
         )
-    data: dict[str, dict[str, Any]] = {}
+    result: dict[str, dict[str, Any]] = {}
     for field in FIELDS:
         group, _, key = field.name.partition(".")
-        value = fields.get(field.name)
-        if isinstance(value, str):
-            value = value.strip()
-        data.setdefault(group, {})[key] = value
-    return Falldaten(data)
+        value = value_of(field.name)
+        result.setdefault(group, {})[key] = value.strip() if isinstance(value, str) else value
+    return Falldaten(result)
+
+
+def application_from_fields(fields: Mapping[str, Any], case: str) -> Falldaten:
+    """Build nested case data from a form's ``name -> value`` mapping, or fail naming what's missing.
+
+    :func:`case_from_fields` followed by :func:`application_from_case`.
+    """
+    return application_from_case(case_from_fields(fields, case), case)
 
 
 def age_on(birth: date, day: date) -> int:

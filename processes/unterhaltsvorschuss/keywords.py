@@ -16,7 +16,13 @@ from rathaus.pdf.errors import PdfError
 from rathaus.pdf.reader import find_form_pdf, read_fields
 from robot.api.deco import keyword, library
 
-from unterhaltsvorschuss.antrag import FIELDS, Falldaten, application_from_fields, check_application
+from unterhaltsvorschuss.antrag import (
+    FIELDS,
+    Falldaten,
+    application_from_case,
+    case_from_fields,
+    check_application,
+)
 
 
 @library(scope="GLOBAL", auto_keywords=False)
@@ -77,13 +83,54 @@ class Unterhaltsvorschuss:
         | ${antrag}=    Read Application    ${pdf}    ${message_id}
         | Log    ${antrag.kind.geburtsdatum}    level=DEBUG
 
-        See also `Check Application`.
+        See also `Check Application`, `Read Case Data`.
+        """
+        return application_from_case(self.read_case_data(pdf, case), case)
+
+    @keyword
+    def read_case_data(self, pdf: Path, case: str) -> Falldaten:
+        """Reads the application form into the case data that the work item keeps (variable ``fall``).
+
+        Nothing is checked but that the PDF is the UVG form: empty entries stay empty, so that the data can be
+        kept in the work item before `Application From Case Data` checks it, and a clerk sees and corrects what
+        the form said (the shape is that of ``fall.schema.yaml``).
+
+        | =Arguments= | =Description= |
+        | ``pdf`` | The application PDF, see `Find Application PDF`. |
+        | ``case`` | Case reference used in messages. |
+
+        Example:
+        | ${fall}=    Read Case Data    ${pdf}    ${message_id}
+        | Set Work Item Variables    fall=${fall}
+        | Save Work Item
+
+        See also `Application From Case Data`.
         """
         try:
             fields = read_fields(pdf)
         except PdfError as error:
             raise BusinessError(f"Antrag {case}: {error}", code="PDF_UNLESBAR") from None
-        return application_from_fields(fields, case)
+        return case_from_fields(fields, case)
+
+    @keyword
+    def application_from_case_data(self, data: Mapping[str, Any], case: str) -> Falldaten:
+        """Checks case data (work item variable ``fall``) and returns it as the application to enter.
+
+        Missing required entries or malformed dates are a business error (``PFLICHTANGABEN_FEHLEN``) listing
+        each by its form label; the clerk corrects them in the control room, and the next attempt uses the
+        corrected data.
+
+        | =Arguments= | =Description= |
+        | ``data`` | Case data from `Read Case Data` or as a clerk corrected it. |
+        | ``case`` | Case reference used in messages. |
+
+        Example:
+        | ${fall}=    Get Work Item Variable    fall
+        | ${antrag}=    Application From Case Data    ${fall}    ${message_id}
+
+        See also `Read Case Data`, `Check Application`.
+        """
+        return application_from_case(data, case)
 
     @keyword
     def check_application(

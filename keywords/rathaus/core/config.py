@@ -127,13 +127,17 @@ PROCESS_SCHEMA = Path(__file__).with_name("process_schema.yaml")
 
 def load_process(project: Project, name: str) -> dict[str, Any]:
     """Read and validate ``processes/<name>/process.yaml``; the result carries its config ``schema``
-    (parsed) and its ``folder``."""
+    (parsed), its case schema ``case_schema`` (parsed, when it declares ``case``) and its ``folder``."""
     folder = project.processes / name
     path = folder / "process.yaml"
     meta = validate(read_yaml(path), read_yaml(PROCESS_SCHEMA), path)
     if meta["name"] != name:
         raise ConfigError(f"{path}: Schlüssel 'name' ist {meta['name']!r}, erwartet wird der Ordnername {name!r}.")
     meta["schema"] = read_yaml(folder / meta["schema"])
+    if "case" in meta:
+        from rathaus.core.cases import load_case_schema
+
+        meta["case_schema"] = load_case_schema(folder, meta["case"])
     meta["folder"] = folder
     return meta
 

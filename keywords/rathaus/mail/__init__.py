@@ -31,6 +31,7 @@ from rathaus.mail.errors import (
     MessageNotFoundError,
     UnreadableMailError,
 )
+from rathaus.mail.intake import IntakeKeywords, MailCase, mail_case
 from rathaus.mail.keywords import (
     AttachmentKeywords,
     ConnectionKeywords,
@@ -47,6 +48,7 @@ __all__ = [
     "Mail",
     "MailConfigurationError",
     "MailConnectionError",
+    "MailCase",
     "MailError",
     "MailFolderError",
     "MailMessage",
@@ -54,6 +56,7 @@ __all__ = [
     "MailSendError",
     "MessageNotFoundError",
     "UnreadableMailError",
+    "mail_case",
     "summarize_eml",
 ]
 
@@ -116,6 +119,7 @@ class Mail(DynamicCore):
                 ConnectionKeywords(self.state),
                 ReadingKeywords(self.state),
                 AttachmentKeywords(self.state),
+                IntakeKeywords(self.state),
                 OrganizingKeywords(self.state),
                 SendingKeywords(self.state),
             ],

@@ -1,0 +1,96 @@
+"""What a case is and how cases come in (process.yaml ``case:`` and ``intake:``), and a mail as a work item."""
+
+from __future__ import annotations
+
+import shutil
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from rathaus.core.cases import Intake, case_problems, describe_problems, load_case_schema
+from rathaus.core.config import ConfigError, known_processes, load_process
+from rathaus.core.project import Project
+from rathaus.mail.intake import mail_case, read_mail_file
+from rathaus.mail.message import build_mail_message
+from unterhaltsvorschuss.antrag import FIELDS, case_from_fields
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = Project(ROOT)
+
+
+@pytest.mark.parametrize("name", known_processes(PROJECT))
+def test_every_process_declares_its_intake_and_a_titled_case_schema(name):
+    meta = load_process(PROJECT, name)
+    intake = Intake.of(meta)
+    assert intake is not None and intake.kinds, name
+    assert all(t.startswith(".") for t in intake.file_types)
+    assert meta["case_schema"]["type"] == "object" and meta["case_schema"].get("title")
+
+
+def test_the_uvg_schema_has_every_form_field_and_requires_what_the_form_requires():
+    schema = load_process(PROJECT, "unterhaltsvorschuss")["case_schema"]
+    for field in FIELDS:
+        group, _, key = field.name.partition(".")
+        assert key in schema["properties"][group]["properties"], field.name
+        assert (key in schema["properties"][group].get("required", [])) == field.required, field.name
+    blank = case_from_fields({f.name: None for f in FIELDS}, "<a@b>")
+    problems = case_problems(blank, schema)
+    assert "Antragstellende Person: IBAN fehlt" in describe_problems(problems)
+    assert {p.field for p in problems} >= {"antragsteller.iban", "kind.geburtsdatum", "leistung.beginn"}
+
+
+def test_case_problems_name_the_field_by_its_titles_in_german():
+    schema = load_process(PROJECT, "unterhaltsvorschuss")["case_schema"]
+    data = case_from_fields({f.name: "" for f in FIELDS} | {"antragsteller.plz": "3539"}, "<a@b>")
+    messages = {p.field: p.message for p in case_problems(data, schema)}
+    assert messages["antragsteller.plz"] == ("Antragstellende Person: Postleitzahl '3539' hat nicht die richtige "
+                                             "Form; erwartet: fünf Ziffern")
+    assert messages["kind.name"] == "Kind: Name fehlt"
+    assert case_problems([1], schema)[0].message.startswith("Die Falldaten müssen")
+
+
+def _process_copy(tmp_path: Path, **changes: str) -> Project:
+    shutil.copytree(ROOT / "processes" / "unterhaltsvorschuss", tmp_path / "processes" / "unterhaltsvorschuss")
+    shutil.copytree(ROOT / "resources", tmp_path / "resources")
+    for file, (old, new) in changes.items():
+        path = tmp_path / "processes" / "unterhaltsvorschuss" / file
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    return Project(tmp_path)
+
+
+def test_an_unknown_intake_kind_or_an_untitled_field_is_refused(tmp_path):
+    project = _process_copy(tmp_path / "a", **{"process.yaml": ("kinds: [postfach, upload]", "kinds: [fax]")})
+    with pytest.raises(ConfigError, match=r"intake\.kinds\.0"):
+        load_process(project, "unterhaltsvorschuss")
+    project = _process_copy(tmp_path / "b", **{"fall.schema.yaml": ("name: {title: Name, ", "name: {")})
+    with pytest.raises(ConfigError, match=r"ohne deutschen Titel.*antragsteller\.name"):
+        load_process(project, "unterhaltsvorschuss")
+    with pytest.raises(ConfigError, match="kein gültiges JSON Schema"):
+        (tmp_path / "kaputt.yaml").write_text("type: 17\n", encoding="utf-8")
+        load_case_schema(tmp_path, "kaputt.yaml")
+
+
+def _mail() -> bytes:
+    message = EmailMessage()
+    message["From"] = "Mia Beispiel <mia@example.org>"
+    message["Subject"] = "Antrag auf Unterhaltsvorschuss"
+    message["Message-ID"] = "<antrag-1@example.org>"
+    message["Date"] = "Mon, 02 Nov 2026 09:30:00 +0100"
+    message.set_content("Anbei mein Antrag.")
+    for name in ("Antrag.pdf", "Antrag.pdf", "Geburtsurkunde.pdf"):
+        message.add_attachment(b"%PDF-1.4 " + name.encode(), maintype="application", subtype="pdf", filename=name)
+    return message.as_bytes()
+
+
+def test_a_mail_becomes_the_same_case_from_the_mailbox_and_as_an_upload():
+    from_box = mail_case(build_mail_message(_mail(), uid=7, folder="INBOX", uidvalidity=1))
+    uploaded = mail_case(read_mail_file("antrag.eml", _mail()), source="upload", max_size=24)
+    assert from_box.key == uploaded.key == "<antrag-1@example.org>"
+    assert from_box.variables == {"message_id": "<antrag-1@example.org>", "absender": "mia@example.org",
+                                  "betreff": "Antrag auf Unterhaltsvorschuss", "eingang": "02.11.2026",
+                                  "uebersprungene_anhaenge": [], "quelle": "postfach"}
+    assert from_box.file_names == ["Antrag.pdf", "Antrag-2.pdf", "Geburtsurkunde.pdf"]
+    assert uploaded.variables["quelle"] == "upload"
+    assert uploaded.variables["uebersprungene_anhaenge"] == ["Geburtsurkunde.pdf"]  # larger than 24 bytes
+    with pytest.raises(Exception, match=r"Die Datei 'notiz\.eml' ist keine Mail"):
+        read_mail_file("notiz.eml", b"\x00\x01 kein Text")
