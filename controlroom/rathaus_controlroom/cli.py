@@ -14,7 +14,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rathaus_controlroom.roles import Role
 from rathaus_controlroom.services.errors import Invalid
@@ -227,6 +227,16 @@ def configure_logging() -> None:
     logging.getLogger("rathaus").setLevel(logging.INFO)
 
 
+def _start_demo(settings, db) -> tuple[list[DemoUser], Any]:
+    """The demo users and the cities' long-lived sandbox systems."""
+    from rathaus_controlroom.demo_systems import start_demo_systems
+
+    with db.session() as session:
+        users = seed_demo(session)
+    print("Vorführbetrieb: die Fachverfahren, Gewerberegister und Finanzsysteme der Städte starten …", flush=True)
+    return users, start_demo_systems(settings, db)
+
+
 def cmd_controlroom(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -234,10 +244,7 @@ def cmd_controlroom(args: argparse.Namespace) -> int:
 
     configure_logging()
     settings, db = open_database(args.data, args.database)
-    users: list[DemoUser] = []
-    if args.demo:
-        with db.session() as session:
-            users = seed_demo(session)
+    users, systems = _start_demo(settings, db) if args.demo else ([], None)
     app = create_app(settings, db)
     host = "localhost" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104 - only for the address shown
     address = f"http://{host}:{args.port}/"
@@ -280,6 +287,8 @@ def cmd_controlroom(args: argparse.Namespace) -> int:
         stop.set()
         for handle in local:
             handle.stop_event.set()
+        if systems is not None:
+            systems.stop()
         db.dispose()
     print("Kontrollraum beendet.", flush=True)
     return 0

@@ -3,25 +3,21 @@
 A runner machine holds a runner token (``rr_…``) and a checkout of the project, never database credentials.
 For each run it
 
-1. makes a folder ``<work>/lauf-<run>-<attempt>/`` with its own ``RATHAUS_HOME`` (so that runs never share
-   mailboxes, queues or sandbox data) and downloads the run's uploaded input files;
-2. delivers the input work items the way the robot reads its cases in production (:func:`deliver_inputs`):
-   - robots with a ``postfach`` (mailbox) section get one mail per input item in the run's own Maildir
-     inbox: the item's form fields become sender (``absender``), subject (``betreff``) and text (``text``),
-     its files the attachments, and its Message-ID names the control room item
-     (``<kontrollraum.<run>.<item>@rathaus.invalid>``). The robot's producer step then treats uploads
-     exactly like mail: the same checks, the same duplicate detection, the same hand-over to the clerk. A
-     mailbox configured as IMAP is replaced by the run's Maildir for this run (a run with uploads works on
-     those uploads only);
-   - robots that read files from a folder (``quelle``) get the uploaded files in that folder;
-   - other robots refuse inputs with a German message;
-3. runs ``python -m rathaus.cli run <city>/<process>`` in its own process group with the city's credentials
-   as environment variables (never written to a file or a log), and sends a heartbeat every third of the
-   lease from a thread, with progress (cases done of total) read from the run's work item queue; a cancel
-   request or a lost lease stops the process group;
-4. uploads the artifacts (Robot log and output, summary, letters, screenshots) and reports the exit code, the
-   German summary or failure lines of ``rathaus run``, and each input item's result (found in the run's
-   queue by the Message-ID above); then deletes the folder, which holds case data.
+1. uses the city robot's own home ``<work>/roboter/<city>/<process>/`` as ``RATHAUS_HOME``: what a robot keeps
+   between runs (archives, publications, its local sandbox systems) outlives the run there, so a second run of the
+   same applications enters nothing twice. The run's own folder ``<work>/lauf-<run>-<attempt>/`` holds only its
+   output, its result and its temporary files, and is removed afterwards (also, at the next start, after a crash);
+2. runs ``python -m rathaus.cli run <city>/<process> --result …`` in its own process group that dies with the
+   runner (``PR_SET_PDEATHSIG``: no orphan keeps working after the runner was killed), with the city's credentials
+   as environment variables (never written to a file or a log) and the item token of this attempt: the robot's
+   ``rathaus.WorkItems`` then reserves, releases and creates the control room's work items itself
+   (:mod:`rathaus.workitems.controlroom`), and the control room fences every call of an attempt that lost its run.
+   A run with uploads works on those cases only (``--skip-intake``). Robots that read files from a folder
+   (``quelle``) and take no work items get the uploaded files in that folder;
+3. sends a heartbeat every third of the lease from a thread (the control room extends the run's and its items'
+   leases and counts progress from the items); a cancel request or a lost lease stops the process group;
+4. uploads the artifacts (Robot log and output, summary, letters, screenshots, results the process declares) and
+   reports the exit code and the German lines of the run's result file; then deletes the run folder.
 """
 
 from __future__ import annotations
@@ -29,20 +25,16 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import mailbox
-import mimetypes
 import os
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +54,8 @@ _ITEM_MARK = re.compile(r"kontrollraum\.(\d+)\.(\d+)@")
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 #: replaces the run folder's absolute path in the message the control room shows
 FOLDER_PLACEHOLDER = "<Laufordner>"
+#: the same for the city robot's home on the runner
+HOME_PLACEHOLDER = "<Roboterordner>"
 
 
 class LeaseLost(ApplicationError):
@@ -138,139 +132,49 @@ def _detail(answer: httpx.Response) -> str:
 
 # --- inputs ---------------------------------------------------------------------------------------------------------
 
-def _maildir_path(url: str, home: Path) -> Path:
-    path = Path(url.removeprefix("maildir:").split("#", 1)[0])
-    return path if path.is_absolute() else home / path
+def _consumes(project: Project, robot: str) -> bool:
+    """Whether the robot's process has a step that takes work items (then uploads are its input items)."""
+    from rathaus.core.config import load_process
+
+    config = _robot_config(project, robot, None)
+    return any(step.get("consumes") for step in load_process(project, str(config["process"]))["steps"])
 
 
-def _mail(run_id: int, city: str, item: dict[str, Any], files: list[Path]) -> EmailMessage:
-    payload = item.get("payload") or {}
-    message = EmailMessage()
-    message["From"] = str(payload.get("absender") or f"Kontrollraum <kontrollraum@{city}.rathaus.invalid>")
-    message["To"] = f"{city}@rathaus.invalid"
-    message["Subject"] = str(payload.get("betreff") or ", ".join(p.name for p in files) or item["reference"])
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = f"<kontrollraum.{run_id}.{item['id']}@rathaus.invalid>"
-    message.set_content(str(payload.get("text") or f"Im Kontrollraum hochgeladen (Lauf {run_id}, Vorgang "
-                                                   f"'{item['reference']}')."))
-    for path in files:
-        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        main, sub = kind.split("/", 1)
-        message.add_attachment(path.read_bytes(), maintype=main, subtype=sub, filename=path.name)
-    return message
+def deliver_files(project: Project, job: dict[str, Any], files: dict[int, list[Path]], home: Path) -> None:
+    """Uploads for a robot that takes no work items but reads files from its ``quelle`` folder: put them there."""
+    config = _robot_config(project, job["robot"], None)
+    if not isinstance(config.get("quelle"), str):
+        raise InputDeliveryError(f"Der Roboter {job['robot']} nimmt keine Eingaben an (weder Vorgänge noch "
+                                 "Quellordner): bitte ohne Eingaben starten.")
+    source = Path(config["quelle"])
+    source = source if source.is_absolute() else home / source
+    source.mkdir(parents=True, exist_ok=True)
+    for paths in files.values():
+        for path in paths:
+            shutil.copyfile(path, source / path.name)
+    LOG.info("action=deliver_files run=%s files=%d", job["run"], sum(len(p) for p in files.values()))
 
 
-def deliver_inputs(project: Project, job: dict[str, Any], files: dict[int, list[Path]], home: Path,
-                   folder: Path) -> Path | None:
-    """Put the run's input items where the robot reads its cases; returns a config override file or ``None``."""
-    inputs = job.get("inputs") or []
-    if not inputs:
+def config_override(job: dict[str, Any], folder: Path) -> Path | None:
+    """The configuration the control room holds for the robot (``job["config"]``) as an override file."""
+    if not job.get("config"):
         return None
-    from rathaus.core.config import load_robot_config
-
-    robot = job["robot"]
-    config = load_robot_config(project.robot_dir(robot) / "config.yaml", [], project)
-    postfach = config.get("postfach")
-    if isinstance(postfach, dict) and isinstance(postfach.get("url"), str):
-        override = None
-        if postfach["url"].startswith("maildir:"):
-            inbox = _maildir_path(postfach["url"], home)
-        else:
-            inbox = home / "kontrollraum" / "postfach"
-            override = folder / "eingaben.yaml"
-            override.write_text(yaml.safe_dump({"postfach": {"url": f"maildir:{inbox}"}}), encoding="utf-8")
-        inbox.parent.mkdir(parents=True, exist_ok=True)
-        box = mailbox.Maildir(inbox, create=True)
-        for item in inputs:
-            box.add(_mail(job["run"], job["city"], item, files.get(item["id"], [])))
-        LOG.info("action=deliver_inputs run=%s mails=%d", job["run"], len(inputs))
-        return override
-    if isinstance(config.get("quelle"), str):
-        source = Path(config["quelle"])
-        source = source if source.is_absolute() else home / source
-        source.mkdir(parents=True, exist_ok=True)
-        for paths in files.values():
-            for path in paths:
-                shutil.copyfile(path, source / path.name)
-        LOG.info("action=deliver_inputs run=%s files=%d", job["run"], sum(len(p) for p in files.values()))
-        return None
-    raise InputDeliveryError(f"Der Roboter {robot} nimmt keine Eingaben an (weder Postfach noch Quellordner): "
-                             "bitte ohne Eingaben starten.")
+    path = folder / "kontrollraum.yaml"
+    path.write_text(yaml.safe_dump(job["config"], allow_unicode=True), encoding="utf-8")
+    return path
 
 
-# --- progress and results -------------------------------------------------------------------------------------------
+# --- results -------------------------------------------------------------------------------------------------------
 
-def _queue_file(home: Path, robot: str) -> Path:
-    return home / robot / "workitems.sqlite"
-
-
-def read_progress(home: Path, robot: str) -> tuple[int | None, int | None]:
-    """(done, total) of the run's work item queue; ``(None, None)`` while there is none."""
-    database = _queue_file(home, robot)
-    if not database.is_file():
-        return None, None
-    from rathaus.workitems.queue import open_queue
-
-    adapter = open_queue(database)
+def result_message(result_file: Path, exit_code: int) -> str:
+    """The German headline and lines of the run's result file; a plain notice when the robot wrote none."""
     try:
-        summary = adapter.summary(robot)
-    except (RathausError, sqlite3.Error):  # the robot may be creating the database right now
-        return None, None
-    finally:
-        adapter.close()
-    return summary["done"] + summary["failed"], summary["total"]
-
-
-def item_results(home: Path, robot: str, run_id: int) -> list[dict[str, Any]]:
-    """The result of each input item, found in the run's queue by the Message-ID that names it."""
-    database = _queue_file(home, robot)
-    if not database.is_file():
-        return []
-    from rathaus.workitems.queue import open_queue
-
-    adapter = open_queue(database)
-    try:
-        local = adapter.list_items(robot)
-    finally:
-        adapter.close()
-    found: dict[int, list[Any]] = {}
-    for entry in local:
-        text = f"{entry.key or ''} {json.dumps(entry.payload, ensure_ascii=False, default=str)}"
-        for run, item in _ITEM_MARK.findall(text):
-            if int(run) == run_id:
-                found.setdefault(int(item), []).append(entry)
-                break
-    results = []
-    for item_id, entries in found.items():
-        failed = [e for e in entries if e.status.value == "failed"]
-        open_ = [e for e in entries if e.status.value in ("pending", "in_progress")]
-        application = [e for e in failed if e.exception_type != "BUSINESS"]
-        business = [e for e in failed if e.exception_type == "BUSINESS"]
-        if application or open_:
-            first = application[0] if application else None
-            results.append({"id": item_id, "state": "failed_application", "code": first.code if first else "OFFEN",
-                            "message": first.message if first else "Der Vorgang wurde im Lauf nicht fertig "
-                                                                   "bearbeitet."})
-        elif business:
-            results.append({"id": item_id, "state": "failed_business", "code": business[0].code,
-                            "message": "; ".join(dict.fromkeys(e.message or "" for e in business))[:2000]})
-        else:
-            results.append({"id": item_id, "state": "done"})
-    return results
-
-
-def run_message(output: str, exit_code: int) -> str:
-    """The German lines ``rathaus run`` printed after the robot (outcome, summary, causes), as one message."""
-    lines = output.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith("Lauf ") and "beendet" in line), None)
-    if start is not None:
-        picked = [line.strip() for line in lines[start:] if line.strip() and not line.startswith("Protokoll:")]
-    else:
-        picked = [line.strip() for line in lines if line.startswith("rathaus:")] or [
-            line.strip() for line in lines[-5:] if line.strip()]
-        if exit_code != 0:
-            picked.insert(0, f"Der Lauf ist abgebrochen (Exit-Code {exit_code}).")
-    return "\n".join(picked)[:4000]
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+        lines = [str(result["headline"]), *(str(line) for line in result.get("lines") or [])]
+    except (OSError, ValueError, KeyError, TypeError):
+        return (f"Der Lauf ist abgebrochen (Exit-Code {exit_code}), ohne ein Ergebnis zu schreiben; die Vorgänge, "
+                "die er begonnen hatte, werden erneut versucht.")
+    return "\n".join(lines)[:4000]
 
 
 def collect_artifacts(output_root: Path, robot: str) -> list[tuple[str, Path]]:
@@ -304,7 +208,8 @@ def _robot_config(project: Project, robot: str, override: Path | None) -> dict[s
     return load_robot_config(project.robot_dir(robot) / "config.yaml", [override] if override else [], project)
 
 
-def collect_results(project: Project, robot: str, home: Path, override: Path | None = None) -> list[tuple[str, Path]]:
+def collect_results(project: Project, robot: str, home: Path, override: Path | None = None,
+                    since: float = 0.0) -> list[tuple[str, Path]]:
     """(name, path) of the robot's results outside its output folder: the folders its process declares in
     ``artifacts:`` of ``process.yaml`` (``{config: <key>}``: the folder the city's config names there), each file as
     ``ergebnis/<key>/<path>``. Only folders inside the run's ``RATHAUS_HOME`` are read."""
@@ -330,54 +235,18 @@ def collect_results(project: Project, robot: str, home: Path, override: Path | N
         for path in sorted(folder.glob(entry.get("muster") or "**/*")):
             if not path.is_file() or path.is_symlink() or not path.resolve().is_relative_to(root):
                 continue
+            if path.stat().st_mtime < since:  # kept from an earlier run in the robot's home
+                continue
             parts = path.relative_to(folder).parts
             rest = "/".join(parts) if len(parts) <= 2 else f"{parts[0]}/{'_'.join(parts[1:])}"
             found.append((f"ergebnis/{label}/{rest}", path))
     return found
 
 
-def file_results(project: Project, job: dict[str, Any], home: Path) -> list[dict[str, Any]]:
-    """Results of input items of a robot that reads files from its ``quelle`` folder, by where their files ended:
-    in the config's ``fehlerhaft`` sub-folder (a business failure, the note ``<name>.fehler.txt`` says why) or in
-    ``verarbeitet`` (done). Items whose files are still in ``quelle`` get no result here."""
-    inputs = [item for item in job.get("inputs") or [] if item.get("files")]
-    if not inputs:
-        return []
-    try:
-        config = _robot_config(project, job["robot"], None)
-    except (RathausError, OSError) as error:
-        LOG.warning("action=file_results run=%s error=%s", job.get("run"), type(error).__name__)
-        return []
-    if not isinstance(config.get("quelle"), str):
-        return []
-    source = Path(config["quelle"])
-    source = source if source.is_absolute() else home / source
-    rejected_dir = source / str(config.get("fehlerhaft") or "fehlerhaft")
-    done_dir = source / str(config.get("verarbeitet") or "verarbeitet")
-    results = []
-    for item in inputs:
-        names = [Path(entry["name"]).name for entry in item["files"]]
-        rejected = [name for name in names if (rejected_dir / name).is_file()]
-        if rejected:
-            notes = []
-            for name in rejected:
-                note = rejected_dir / f"{name}.fehler.txt"
-                first = ""
-                if note.is_file():
-                    first = next((line.strip() for line in note.read_text(encoding="utf-8", errors="replace")
-                                  .splitlines() if line.strip()), "")
-                notes.append(first or f"{name}: vom Roboter als fehlerhaft aussortiert.")
-            results.append({"id": item["id"], "state": "failed_business", "code": "FEHLERHAFT",
-                            "message": "; ".join(notes)[:2000]})
-        elif all((done_dir / name).is_file() for name in names):
-            results.append({"id": item["id"], "state": "done"})
-    return results
-
-
-def strip_paths(text: str, folder: Path) -> str:
+def strip_paths(text: str, folder: Path, placeholder: str = FOLDER_PLACEHOLDER) -> str:
     """``text`` without the run folder's absolute path (the runner machine's layout is nobody's business)."""
     for prefix in {str(folder.resolve()), str(folder), str(folder.absolute())}:
-        text = text.replace(prefix, FOLDER_PLACEHOLDER)
+        text = text.replace(prefix, placeholder)
     return text
 
 
@@ -426,10 +295,11 @@ def _stop_group(process: subprocess.Popen[bytes] | None) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def _run_env(job: dict[str, Any], home: Path, project: Project) -> dict[str, str]:
+def _run_env(job: dict[str, Any], home: Path, project: Project, url: str = "") -> dict[str, str]:
     """The robot's environment: the runner's own (without its private variables), then the city's credentials,
-    then the runner's protected variables, last, so that no credential can replace them. A credential whose name
-    is reserved (PATH, LD_…, PYTHON…, RATHAUS_…, see :func:`is_reserved`) is skipped with a warning."""
+    then the runner's protected variables, last, so that no credential can replace them: the robot's home, and the
+    control room adapter with this attempt's item token. A credential whose name is reserved (PATH, LD_…,
+    PYTHON…, RATHAUS_…, see :func:`is_reserved`) is skipped with a warning."""
     from rathaus_controlroom.services.credentials import is_reserved
 
     env = {k: v for k, v in os.environ.items() if not _PRIVATE_ENV.match(k)}
@@ -441,6 +311,9 @@ def _run_env(job: dict[str, Any], home: Path, project: Project) -> dict[str, str
             continue
         env[name] = str(value)
     env.update({"RATHAUS_HOME": str(home), "RATHAUS_PROJECT": str(project.root), "PYTHONUNBUFFERED": "1"})
+    if job.get("item_token") and url:
+        env.update({"RPA_WORKITEMS_ADAPTER": "controlroom", "RATHAUS_CONTROLROOM_URL": url,
+                    "RATHAUS_CONTROLROOM_ITEM_TOKEN": str(job["item_token"])})
     return env
 
 
@@ -455,32 +328,72 @@ def _download_inputs(client: RunnerClient, job: dict[str, Any], folder: Path) ->
 
 
 def _report(client: RunnerClient, job: dict[str, Any], project: Project, folder: Path, override: Path | None,
-            exit_code: int, text: str, beat: _Beat) -> str:
-    """Upload the artifacts and results, then report the end with each input item's result."""
-    run_id, robot, home = job["run"], job["robot"], folder / "home"
-    uploads = [*collect_artifacts(folder / "ausgabe", robot), *collect_results(project, robot, home, override)]
+            exit_code: int, text: str, beat: _Beat, home: Path, since: float,
+            cleanup: Callable[[], None] | None = None) -> str:
+    """Upload the artifacts, then report the end (each item's state is in the control room already)."""
+    run_id, robot = job["run"], job["robot"]
+    uploads = [*collect_artifacts(folder / "ausgabe", robot),
+               *collect_results(project, robot, home, override, since=since)]
     for name, path in uploads[:MAX_ARTIFACTS]:
         client.upload(run_id, name, path)
-    results = item_results(home, robot, run_id)
-    known = {result["id"] for result in results}
-    results += [result for result in file_results(project, job, home) if result["id"] not in known]
+    if cleanup is not None:
+        cleanup()  # the case data of the run folder is gone before the control room hears of the end
     stopped = beat.cancelled and beat.stopped
     if stopped:
         text = "Auf Wunsch abgebrochen.\n" + text
-    return client.finish(run_id, exit_code, strip_paths(text, folder), results, read_progress(home, robot),
-                         stopped=stopped)
+    text = strip_paths(strip_paths(text, folder), home, HOME_PLACEHOLDER)
+    return client.finish(run_id, exit_code, text, [], stopped=stopped)
+
+
+def robot_home(work_dir: Path, robot: str) -> Path:
+    """The city robot's home on this runner, kept between its runs."""
+    return Path(work_dir) / "roboter" / robot
+
+
+def clean_work_dir(work_dir: Path) -> int:
+    """Remove run folders left by a runner that died (they hold case data) and stop their robots' process groups,
+    if any still live; returns how many were removed. Called when a runner starts."""
+    removed = 0
+    for folder in Path(work_dir).glob("lauf-*"):
+        group = folder / "prozessgruppe"
+        with contextlib.suppress(OSError, ValueError, ProcessLookupError, PermissionError):
+            os.killpg(int(group.read_text()), signal.SIGKILL)
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    if removed:
+        LOG.warning("action=clean_work_dir folders=%d", removed)
+    return removed
+
+
+def _command(client: RunnerClient, job: dict[str, Any], project: Project, folder: Path, home: Path,
+             override: Path | None) -> list[str]:
+    """``rathaus run`` for the job; a run with uploads works on those cases only (the mailbox waits its turn)."""
+    command = [sys.executable, "-m", "rathaus.cli", "run", job["robot"], "--output", str(folder / "ausgabe"),
+               "--result", str(folder / "ergebnis.json")]
+    if override is not None:
+        command += ["--config", str(override)]
+    if job.get("inputs"):
+        if _consumes(project, job["robot"]):
+            command.append("--skip-intake")
+        else:
+            deliver_files(project, job, _download_inputs(client, job, folder), home)
+    return command
 
 
 def execute(client: RunnerClient, job: dict[str, Any], work_dir: Path, project: Project | None = None,
             keep: bool = False) -> str:
     """Run one claimed job to its end; returns the state the control room recorded (or ``lost``)."""
+    from rathaus.core.runner import die_with_parent
+
     project = project or Project.locate()
     run_id, robot = job["run"], job["robot"]
     folder = Path(work_dir) / f"lauf-{run_id}-{job.get('attempt', 1)}"
     shutil.rmtree(folder, ignore_errors=True)
-    home, output = folder / "home", folder / "ausgabe"
-    home.mkdir(parents=True)
-    output.mkdir()
+    home, output = robot_home(work_dir, robot), folder / "ausgabe"
+    home.mkdir(parents=True, exist_ok=True)
+    output.mkdir(parents=True)
+    result_file = folder / "ergebnis.json"
+    since = time.time()
     process: subprocess.Popen[bytes] | None = None
     lock = threading.Lock()
 
@@ -493,27 +406,28 @@ def execute(client: RunnerClient, job: dict[str, Any], work_dir: Path, project: 
     beat = _Beat()
     interval = max(1.0, float(job.get("lease_s", 60)) / 3)
     thread = threading.Thread(target=_heartbeats, name=f"heartbeat-{run_id}", daemon=True,
-                              args=(client, run_id, interval, lambda: read_progress(home, robot), stop_process, beat))
+                              args=(client, run_id, interval, lambda: (None, None), stop_process, beat))
     thread.start()
     exit_code, text, override = 1, "", None
     try:
-        override = deliver_inputs(project, job, _download_inputs(client, job, folder), home, folder)
-        command = [sys.executable, "-m", "rathaus.cli", "run", robot, "--output", str(output)]
-        if override is not None:
-            command += ["--config", str(override)]
+        override = config_override(job, folder)
+        command = _command(client, job, project, folder, home, override)
         LOG.info("action=run_start run=%s robot=%s attempt=%s", run_id, robot, job.get("attempt"))
         with (folder / "ausgabe.txt").open("wb") as log_file, lock:
             if not beat.cancelled and not beat.lost:
-                process = subprocess.Popen(command, env=_run_env(job, home, project), cwd=folder, stdout=log_file,
-                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, process_group=0)
+                process = subprocess.Popen(command, env=_run_env(job, home, project, client.url), cwd=folder,
+                                           stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                           process_group=0, preexec_fn=die_with_parent)  # noqa: PLW1509
+                (folder / "prozessgruppe").write_text(str(process.pid))
         exit_code = process.wait() if process is not None else 1
-        text = run_message((folder / "ausgabe.txt").read_text(encoding="utf-8", errors="replace"), exit_code)
+        text = result_message(result_file, exit_code)
     except (ApplicationError, OSError) as error:
         exit_code, text = 1, f"Der Runner konnte den Lauf nicht ausführen: {error}"
     try:
         if beat.lost:
             return "lost"
-        state = _report(client, job, project, folder, override, exit_code, text, beat)
+        state = _report(client, job, project, folder, override, exit_code, text, beat, home, since,
+                        None if keep else lambda: shutil.rmtree(folder, ignore_errors=True))
         LOG.info("action=run_end run=%s state=%s exit_code=%s", run_id, state, exit_code)
         return state
     except LeaseLost:
@@ -536,6 +450,7 @@ def run_forever(url: str, token: str | list[str], work_dir: Path | str, poll_s: 
     clients = [RunnerClient(url, t) for t in tokens]
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
+    clean_work_dir(work)
     LOG.info("action=runner_start url=%s tokens=%d", url, len(clients))
     try:
         while not stop_event.is_set():

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet
 from rathaus.errors import ApplicationError
@@ -54,6 +55,9 @@ class Settings:
     max_item_attempts: int = 3
     retry_base_s: int = 60
     timezone: str = "Europe/Berlin"
+    #: configuration overrides per city robot (``<city>/<process>`` -> keys of its config.yaml) handed to runners
+    #: with each run: the demo's shared sandbox systems
+    robot_config: dict[str, Any] = field(default_factory=dict)
     #: the Bundesland whose public holidays schedules may skip
     holiday_subdivision: str = "HE"
     #: failed logins of one user name within ``login_window_s`` after which it is refused for a while

@@ -69,7 +69,8 @@ def _cmd_mail_show(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from rathaus.core.runner import run_robot
 
-    return run_robot(args.robot, config_override=args.config, output_root=args.output)
+    return run_robot(args.robot, config_override=args.config, output_root=args.output, result_file=args.result,
+                     skip_intake=args.skip_intake)
 
 
 def _cmd_processes(args: argparse.Namespace) -> int:
@@ -133,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("robot", help="<city>/<process>")
     run.add_argument("--config", type=Path, help="YAML file whose keys override the robot's config.yaml")
     run.add_argument("--output", type=Path, help="folder for the run's logs (default: ./output)")
+    run.add_argument("--result", type=Path, help="write the run's result (state, each case's outcome) as JSON here")
+    run.add_argument("--skip-intake", action="store_true",
+                     help="leave out the steps that only take cases in (mailbox): work on the queued cases only")
     run.set_defaults(func=_cmd_run)
 
     processes = sub.add_parser("processes", help="the process catalogue: owner, version, adopting cities")

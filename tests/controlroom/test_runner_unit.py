@@ -1,22 +1,26 @@
-"""The runner's parts without a control room: input delivery, progress, item results, run messages, artifacts."""
+"""The runner's parts without a control room: file delivery, the robot's environment, run messages from the
+result file, artifacts, cleaning up after a dead runner."""
 
 from __future__ import annotations
 
-import mailbox
-from email import message_from_bytes, policy
+import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from rathaus.core.project import Project
-from rathaus.workitems.model import State
-from rathaus.workitems.queue import open_queue
 from rathaus_controlroom.runner import (
     InputDeliveryError,
+    _consumes,
+    _run_env,
+    clean_work_dir,
     collect_artifacts,
-    deliver_inputs,
-    item_results,
-    read_progress,
-    run_message,
+    config_override,
+    deliver_files,
+    result_message,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,70 +33,61 @@ def _job(robot=ROBOT, inputs=None):
                                                      "betreff": "Bauvoranfrage", "text": "Anbei mein Antrag."}}]}
 
 
-def test_uploads_for_a_mailbox_robot_become_mails_in_the_runs_inbox(tmp_path):
-    letter = tmp_path / "Antrag.pdf"
-    letter.write_bytes(b"%PDF-1.7 Antrag")
-    home = tmp_path / "home"
-    override = deliver_inputs(Project(ROOT), _job(), {7: [letter]}, home, tmp_path)
-    assert override is None  # the embedded default is a Maildir already: no override needed
-    box = mailbox.Maildir(home / "marburg" / "poststelle", create=False)
-    mails = list(box)
-    assert len(mails) == 1
-    parsed = message_from_bytes(mails[0].as_bytes(), policy=policy.default)
-    assert parsed["Message-ID"] == "<kontrollraum.5.7@rathaus.invalid>"
-    assert (str(parsed["From"]), str(parsed["Subject"])) == ("Anna Beispiel <anna@example.org>", "Bauvoranfrage")
-    attachment = next(parsed.iter_attachments())
-    assert (attachment.get_filename(), attachment.get_content()) == ("Antrag.pdf", b"%PDF-1.7 Antrag")
-
-
 def test_uploads_for_a_folder_robot_land_in_its_source_folder(tmp_path):
     export = tmp_path / "civento.csv"
     export.write_text("a;b\n", encoding="utf-8")
     home = tmp_path / "home"
-    deliver_inputs(Project(ROOT), _job("marburg/nutzungsstatistik"), {7: [export]}, home, tmp_path)
+    deliver_files(Project(ROOT), _job("marburg/nutzungsstatistik"), {7: [export]}, home)
     assert (home / "marburg" / "nutzungsstatistik" / "exporte" / "civento.csv").read_text() == "a;b\n"
-    assert deliver_inputs(Project(ROOT), _job(inputs=[]), {}, home, tmp_path) is None
 
 
-def test_a_robot_without_mailbox_or_source_folder_refuses_inputs(tmp_path, monkeypatch):
+def test_a_robot_without_work_items_or_source_folder_refuses_inputs(tmp_path, monkeypatch):
     import rathaus.core.config as config
 
     monkeypatch.setattr(config, "load_robot_config", lambda *args, **kwargs: {"process": "x"})
     with pytest.raises(InputDeliveryError, match="nimmt keine Eingaben an"):
-        deliver_inputs(Project(ROOT), _job(), {}, tmp_path, tmp_path)
+        deliver_files(Project(ROOT), _job(), {}, tmp_path)
 
 
-def test_results_and_progress_come_from_the_runs_queue(tmp_path):
-    home = tmp_path / "home"
-    database = home / ROBOT / "workitems.sqlite"
-    database.parent.mkdir(parents=True)
-    assert read_progress(home, ROBOT) == (None, None)
-    producer = open_queue(database, output_queue=ROBOT)
-    for key in ("<kontrollraum.5.7@rathaus.invalid>", "<kontrollraum.5.8@rathaus.invalid>",
-                "<kontrollraum.5.9@rathaus.invalid>", "<fremd@example.org>", "<kontrollraum.4.10@rathaus.invalid>"):
-        producer.create_output(None, {"message_id": key}, key=key)
-    consumer = open_queue(database, input_queue=ROBOT)
-    first = consumer.reserve_input()
-    consumer.release_input(first, State.DONE)
-    second = consumer.reserve_input()
-    consumer.release_input(second, State.FAILED, {"type": "BUSINESS", "code": "UNKLAR", "message": "Kein Amt passt"})
-    assert read_progress(home, ROBOT) == (2, 5)
-    assert item_results(home, ROBOT, 5) == [
-        {"id": 7, "state": "done"},
-        {"id": 8, "state": "failed_business", "code": "UNKLAR", "message": "Kein Amt passt"},
-        {"id": 9, "state": "failed_application", "code": "OFFEN",
-         "message": "Der Vorgang wurde im Lauf nicht fertig bearbeitet."},
-    ]
+def test_a_mailbox_robot_takes_uploads_as_work_items_and_a_folder_robot_does_not():
+    assert _consumes(Project(ROOT), "giessen/unterhaltsvorschuss") is True
+    assert _consumes(Project(ROOT), "marburg/nutzungsstatistik") is False
 
 
-def test_the_run_message_keeps_the_german_summary_and_causes():
-    output = ("Running suite...\n\nLauf marburg/posteingang mit Fehlern beendet.\n"
-              "  Ursache in 'Post zuordnen': Postfach nicht erreichbar\n  Verarbeitet: 0\n"
-              "Protokoll: /x/log.html\n")
-    assert run_message(output, 1) == ("Lauf marburg/posteingang mit Fehlern beendet.\n"
-                                      "Ursache in 'Post zuordnen': Postfach nicht erreichbar\nVerarbeitet: 0")
-    crashed = run_message("Traceback...\nrathaus: Robot 'x/y' gibt es nicht; vorhanden: a/b.\n", 1)
-    assert crashed == "Der Lauf ist abgebrochen (Exit-Code 1).\nrathaus: Robot 'x/y' gibt es nicht; vorhanden: a/b."
+def test_the_robot_gets_the_control_room_adapter_with_the_attempts_item_token(tmp_path):
+    job = {**_job(), "item_token": "ri_5.1." + "0" * 64}
+    env = _run_env(job, tmp_path / "home", Project(ROOT), "http://kontrollraum:8080")
+    assert env["RPA_WORKITEMS_ADAPTER"] == "controlroom"
+    assert env["RATHAUS_CONTROLROOM_URL"] == "http://kontrollraum:8080"
+    assert env["RATHAUS_CONTROLROOM_ITEM_TOKEN"] == job["item_token"]
+    assert env["RATHAUS_HOME"] == str(tmp_path / "home")
+
+
+def test_the_run_message_is_the_result_files_headline_and_lines(tmp_path):
+    result = tmp_path / "ergebnis.json"
+    lines = ["Ursache in 'Post zuordnen': Postfach nicht erreichbar", "Verarbeitet: 0"]
+    result.write_text(json.dumps({"headline": "Lauf marburg/posteingang mit Fehlern beendet.", "lines": lines}),
+                      encoding="utf-8")
+    assert result_message(result, 1) == ("Lauf marburg/posteingang mit Fehlern beendet.\n"
+                                         "Ursache in 'Post zuordnen': Postfach nicht erreichbar\nVerarbeitet: 0")
+    assert "Exit-Code 137" in result_message(tmp_path / "fehlt.json", 137)
+
+
+def test_the_control_rooms_configuration_for_the_robot_becomes_an_override_file(tmp_path):
+    assert config_override({"config": {}}, tmp_path) is None
+    path = config_override({"config": {"fachverfahren": {"url": "http://127.0.0.1:5001"}}}, tmp_path)
+    assert yaml.safe_load(path.read_text(encoding="utf-8")) == {"fachverfahren": {"url": "http://127.0.0.1:5001"}}
+
+
+def test_a_new_runner_removes_run_folders_and_stops_robots_left_by_a_dead_one(tmp_path):
+    orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], process_group=0)
+    folder = tmp_path / "lauf-3-1"
+    (folder / "ausgabe").mkdir(parents=True)
+    (folder / "ausgabe" / "brief.pdf").write_bytes(b"%PDF case data")
+    (folder / "prozessgruppe").write_text(str(orphan.pid))
+    assert clean_work_dir(tmp_path) == 1
+    assert orphan.wait(10) == -signal.SIGKILL
+    assert not folder.exists()
 
 
 def test_artifacts_are_the_log_output_summary_letters_and_screenshots(tmp_path):
@@ -170,29 +165,6 @@ def test_the_artifact_kind_of_a_result_is_ergebnis():
     assert kind_of("ergebnis/ziel/nutzungsstatistik-marburg-2025.png") == "ergebnis"
     assert kind_of("log.html") == "log" and kind_of("briefe/ergebnis.pdf") == "letter"
     assert check_name("ergebnis/ziel/2025/datapackage.json") == "ergebnis/ziel/2025/datapackage.json"
-
-
-def test_files_of_a_folder_robot_get_results_by_where_they_ended(tmp_path):
-    from rathaus_controlroom.runner import file_results
-
-    home = tmp_path / "home"
-    source = home / "marburg" / "nutzungsstatistik" / "exporte"
-    (source / "fehlerhaft").mkdir(parents=True)
-    (source / "verarbeitet").mkdir()
-    (source / "fehlerhaft" / "kaputt.csv").write_text("x", encoding="utf-8")
-    (source / "fehlerhaft" / "kaputt.csv.fehler.txt").write_text(
-        "\nkaputt.csv: Spalte 'Aufrufe' fehlt.\nDetails …\n", encoding="utf-8")
-    (source / "verarbeitet" / "gut.csv").write_text("x", encoding="utf-8")
-    (source / "liegt-noch.csv").write_text("x", encoding="utf-8")
-    inputs = [{"id": 1, "reference": "a", "files": [{"name": "kaputt.csv"}]},
-              {"id": 2, "reference": "b", "files": [{"name": "gut.csv"}]},
-              {"id": 3, "reference": "c", "files": [{"name": "liegt-noch.csv"}]},
-              {"id": 4, "reference": "d", "payload": {}}]
-    results = file_results(Project(ROOT), _job("marburg/nutzungsstatistik", inputs), home)
-    assert results == [{"id": 1, "state": "failed_business", "code": "FEHLERHAFT",
-                        "message": "kaputt.csv: Spalte 'Aufrufe' fehlt."},
-                       {"id": 2, "state": "done"}]
-    assert file_results(Project(ROOT), _job(ROBOT, [{"id": 9, "files": [{"name": "a.pdf"}]}]), home) == []
 
 
 def test_the_run_message_names_no_server_path(tmp_path):

@@ -180,8 +180,10 @@ def claim(session: Session, runner_id: int, city_id: str, now: datetime | None =
     if claimed is None:
         return None
     run = session.execute(select(Run).where(Run.id == claimed).execution_options(populate_existing=True)).scalar_one()
-    for item in open_items(session, run):
-        item.state, item.updated_at = ItemState.IN_PROGRESS, now
+    from rathaus_controlroom.services.robot_items import release_stale
+
+    if release_stale(session, run, now):  # the items an earlier attempt held go back to the queue at once
+        log.warning("action=requeue_stale_items city=%s run=%s attempt=%s", city_id, run.id, run.attempt)
     session.flush()
     log.info("action=claim city=%s run=%s runner=%s attempt=%s", city_id, run.id, runner_id, run.attempt)
     return run
@@ -212,20 +214,28 @@ def input_file(session: Session, runner_id: int, city_id: str, run_id: int, item
     return item_file(data_dir, item, name)
 
 
-def job(session: Session, run: Run, credential_key: bytes | None = None, base_url: str = "") -> dict[str, Any]:
-    """What the runner needs to execute ``run``: robot, input items with file URLs, the city's credentials."""
+def job(session: Session, run: Run, credential_key: bytes | None = None, base_url: str = "",
+        item_key: bytes | None = None, robot_config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the runner needs to execute ``run``: robot, the item token of this attempt (the robot's work items go
+    to the control room with it), the run's waiting input items with file URLs, configuration overrides the control
+    room holds for the robot (``robot_config``, e.g. the demo's shared sandbox systems), the city's credentials."""
     robot = session.get(Robot, run.robot_id)
     inputs = []
     for item in session.scalars(select(WorkItem).where(WorkItem.run_id == run.id,
-                                                       WorkItem.state == ItemState.IN_PROGRESS)
+                                                       WorkItem.state == ItemState.NEW)
                                 .order_by(WorkItem.priority.desc(), WorkItem.id)):
         payload = dict(item.payload or {})
         names = payload.pop(FILES_KEY, [])
         inputs.append({"id": item.id, "reference": item.reference, "payload": payload,
                        "files": [{"name": name, "url": f"{base_url}/api/runner/runs/{run.id}/inputs/{item.id}/files/"
                                   f"{name}"} for name in names]})
-    return {"run": run.id, "robot": f"{robot.city_id}/{robot.process}", "city": run.city_id,
+    from rathaus_controlroom.services.robot_items import attempt_token
+
+    name = f"{robot.city_id}/{robot.process}"
+    return {"run": run.id, "robot": name, "city": run.city_id,
             "attempt": run.attempt, "lease_until": as_utc(run.lease_until).isoformat(), "inputs": inputs,
+            "item_token": attempt_token(item_key, run.id, run.attempt) if item_key else None,
+            "config": (robot_config or {}).get(name) or {},
             "env": _credentials(session, run, credential_key)}
 
 
@@ -241,13 +251,20 @@ def _credentials(session: Session, run: Run, key: bytes | None) -> dict[str, str
 def heartbeat(session: Session, runner_id: int, city_id: str, run_id: int, now: datetime | None = None,
               lease_s: int = 60, cases_done: int | None = None, cases_total: int | None = None) -> Run:
     """Extend the lease and store progress; the caller stops the robot when ``run.cancel_requested``."""
+    from rathaus_controlroom.services.robot_items import progress, renew_leases
+
     now = _now(now)
     run = _held(session, runner_id, city_id, run_id)
     run.lease_until = now + timedelta(seconds=lease_s)
-    if cases_total is not None and cases_total >= 0:
-        run.cases_total = max(cases_total, len(_items(session, run)))
-    if cases_done is not None and cases_done >= 0:
-        run.cases_done = min(cases_done, run.cases_total or cases_done)
+    renew_leases(session, run, lease_s, now)
+    done, total = progress(session, run)
+    if total:  # the robot's items say how far it is; older runners report it themselves
+        run.cases_done, run.cases_total = done, total
+    else:
+        if cases_total is not None and cases_total >= 0:
+            run.cases_total = cases_total
+        if cases_done is not None and cases_done >= 0:
+            run.cases_done = min(cases_done, run.cases_total or cases_done)
     session.execute(update(Runner).where(Runner.id == runner_id).values(last_seen_at=now)
                     .execution_options(synchronize_session=False))
     session.flush()
@@ -269,10 +286,14 @@ def finish(session: Session, runner_id: int, city_id: str, run_id: int, exit_cod
     first, also in a cancelled run; the items left open go to the clerk's worklist as "abgebrochen" in a
     cancelled run and end as the run did otherwise (DONE after success, an application failure otherwise).
     """
+    from rathaus_controlroom.services.robot_items import end_attempt
+
     now = _now(now)
     run = _held(session, runner_id, city_id, run_id)
     if not isinstance(exit_code, int) or isinstance(exit_code, bool):
         raise Invalid("exit_code muss eine ganze Zahl sein.")
+    end_attempt(session, run, now, max_item_attempts, retry_base_s,
+                cancelled=bool(run.cancel_requested and stopped is not False))
     run.exit_code, run.finished_at, run.lease_until = exit_code, now, None
     if cases_total is not None and cases_total >= 0:
         run.cases_total = cases_total
@@ -300,8 +321,7 @@ def finish(session: Session, runner_id: int, city_id: str, run_id: int, exit_cod
     items = _items(session, run)
     if items:
         run.cases_total = max(run.cases_total or 0, len(items))
-        run.cases_done = max(run.cases_done or 0,
-                             sum(1 for i in items if i.state not in (ItemState.NEW, ItemState.IN_PROGRESS)))
+        run.cases_done = max(run.cases_done or 0, sum(1 for i in items if not i.state.is_open))
     session.flush()
     log.info("action=finish_run city=%s run=%s state=%s exit_code=%s", run.city_id, run.id, run.state.value,
              exit_code)

@@ -90,7 +90,8 @@ def claim(machine: Machine, session: Db, settings: Config) -> Any:
     run = runners.claim(session, machine.runner_id, machine.city_id, lease_s=settings.lease_s)
     if run is None:
         return Response(status_code=204)
-    job = runners.job(session, run, settings.credential_key)
+    job = runners.job(session, run, settings.credential_key, item_key=settings.session_key,
+                      robot_config=settings.robot_config)
     job["lease_s"] = settings.lease_s
     return job
 

@@ -15,7 +15,16 @@ from starlette.exceptions import HTTPException
 from rathaus_controlroom.db import Database
 from rathaus_controlroom.services.errors import ControlRoomError
 from rathaus_controlroom.settings import Settings
-from rathaus_controlroom.web import api_admin, api_items, api_processes, api_runner, api_runs, api_schedules, ui
+from rathaus_controlroom.web import (
+    api_admin,
+    api_items,
+    api_processes,
+    api_runner,
+    api_runner_items,
+    api_runs,
+    api_schedules,
+    ui,
+)
 from rathaus_controlroom.web.validation import problems, summary
 
 STATIC = Path(__file__).with_name("static")
@@ -37,7 +46,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url)
     # every API route takes a bearer token (users: rh_…, runners: rr_…); OpenAPI shows the scheme on all of them
-    for module in (api_runs, api_runner, api_items, api_schedules, api_admin, api_processes):
+    for module in (api_runs, api_runner, api_runner_items, api_items, api_schedules, api_admin, api_processes):
         app.include_router(module.router, prefix="/api", dependencies=[Security(api_runs.bearer)])
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -9,8 +9,12 @@ merged into one ``log.html``. A sandbox target system is started for every secti
 
 from __future__ import annotations
 
+import ctypes
+import json
 import os
 import secrets
+import shutil
+import signal
 import subprocess
 import sys
 from contextlib import ExitStack
@@ -46,6 +50,49 @@ def append_run_summary(lines: list[str]) -> Path | None:
             f"Die Zusammenfassung '{path}' ist nicht beschreibbar ({error.strerror}): Bitte {RUN_DIR_ENV} prüfen."
         ) from None
     return path
+
+#: folder of a run's temporary files (attachments, letters in the making, browser profiles), under the robot's state
+TEMP_FOLDER = "temp"
+_PR_SET_PDEATHSIG = 1
+
+
+try:  # looked up once, before any fork: the child then only calls it
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux
+    _PRCTL = None
+
+
+def die_with_parent() -> None:
+    """In a child process before ``exec`` (``preexec_fn``): the kernel kills it when its parent dies (Linux
+    ``PR_SET_PDEATHSIG``), so that no robot goes on working after the runner or ``rathaus run`` was killed."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def temp_folder(state: Path) -> Path:
+    """This run's temporary folder under ``state``; the folders of earlier runs whose process is gone (killed,
+    machine down) are removed first: they hold case data."""
+    root = state / TEMP_FOLDER
+    root.mkdir(parents=True, exist_ok=True)
+    for folder in root.iterdir():
+        pid = folder.name.partition("-")[0]
+        if not pid.isdigit() or not _process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+    own = root / f"{os.getpid()}-{secrets.token_hex(4)}"
+    own.mkdir(mode=0o700)
+    return own
+
+
 ROBOT_OPTIONS = ["--maxassignlength", "0", "--loglevel", "INFO", "--console", "dotted", "--report", "NONE"]
 
 
@@ -106,7 +153,7 @@ def _robot(tasks: Path, task: str, outdir: Path, env: dict[str, str], project: P
     cmd = [sys.executable, "-m", "robot", *ROBOT_OPTIONS, "--name", task, "--task", task, "--outputdir", str(outdir),
            "--log", "NONE", "--pythonpath", str(project.processes), "--pythonpath", str(project.root / "resources"),
            str(tasks)]
-    return subprocess.run(cmd, env=env, check=False).returncode
+    return subprocess.run(cmd, env=env, check=False, preexec_fn=die_with_parent).returncode
 
 
 def _merge_logs(outputs: list[Path], outdir: Path, name: str) -> Path:
@@ -144,8 +191,14 @@ def _start_embedded_systems(
     return overrides
 
 
-def run_robot(robot: str, config_override: Path | None = None, output_root: Path | None = None) -> int:
-    """Run ``robot`` (``<city>/<process>``); print a summary and the log's path; return the exit code."""
+def run_robot(robot: str, config_override: Path | None = None, output_root: Path | None = None,
+              result_file: Path | None = None, skip_intake: bool = False) -> int:
+    """Run ``robot`` (``<city>/<process>``); print a summary and the log's path; return the exit code.
+
+    ``result_file`` receives the run's result as JSON (:mod:`rathaus.core.results`), the same result the summary
+    is printed from. ``skip_intake`` leaves out the steps that only produce work items (the mailbox intake): a run
+    that the control room started with uploads works on those cases only.
+    """
     project = Project.locate()
     robot_dir = project.robot_dir(robot)
     tasks = robot_dir / "tasks.robot"
@@ -165,39 +218,54 @@ def run_robot(robot: str, config_override: Path | None = None, output_root: Path
     outdir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "RATHAUS_HOME": str(home), "RATHAUS_PROJECT": str(project.root), RUN_DIR_ENV: str(outdir)}
     env["RATHAUS_WORKITEMS_DB"] = str(state / "workitems.sqlite")
-    queue = f"{city}/{process}"
-    steps = config["prozess"]["steps"]
-    runtime: dict[str, Any] = {}
-    outputs: list[Path] = []
-    codes: list[int] = []
-    causes: list[str] = []
-
+    temporary = temp_folder(state)
+    env.update({"TMPDIR": str(temporary), "TMP": str(temporary), "TEMP": str(temporary)})
+    steps = [step for step in config["prozess"]["steps"]
+             if not (skip_intake and step.get("produces") and not step.get("consumes"))]
     with ExitStack() as stack:
         _ensure_maildirs(config, home)
-        runtime.update(_start_embedded_systems(config, env, state, stack))
+        runtime = _start_embedded_systems(config, env, state, stack)
         runtime_file = outdir / "laufzeit.yaml"
         runtime_file.write_text(yaml.safe_dump(runtime, allow_unicode=True), encoding="utf-8")
         env[OVERRIDE_ENV] = os.pathsep.join(str(p) for p in [*overrides, runtime_file])
-        for number, step in enumerate(steps, start=1):
-            step_env = dict(env)
-            if step.get("produces"):
-                step_env["RATHAUS_WORKITEMS_OUTPUT_QUEUE"] = queue
-            if step.get("consumes"):
-                step_env["RATHAUS_WORKITEMS_INPUT_QUEUE"] = queue
-            step_dir = outdir / f"schritt-{number}"
-            codes.append(_robot(tasks, step["task"], step_dir, step_env, project))
-            outputs.append(step_dir / "output.xml")
-            if codes[-1] != 0:
-                causes.extend(f"Ursache in '{step['task']}': {text}" for text in _failure_messages(outputs[-1]))
+        codes, causes, outputs = _run_steps(tasks, steps, env, f"{city}/{process}", outdir, project)
 
+    shutil.rmtree(temporary, ignore_errors=True)
     log = _merge_logs(outputs, outdir, robot)
-    ok = all(code == 0 for code in codes)
+    from rathaus.core.results import build_result
+
+    result = build_result(robot, config["prozess"], steps, codes, causes, started, outdir, env)
     print()
-    print(f"Lauf {robot} {'beendet' if ok else 'mit Fehlern beendet'}.")
-    for line in [*causes, *_summary_lines(config["prozess"], state / "workitems.sqlite", queue, started, outdir)]:
+    print(result.headline)
+    for line in result.lines:
         print(f"  {line}")
     print(f"Protokoll: {log}")
-    return 0 if ok else 1
+    if result_file is not None:
+        result_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = result_file.with_name(result_file.name + ".teil")
+        partial.write_text(json.dumps(result.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+        partial.replace(result_file)
+    return result.exit_code
+
+
+def _run_steps(tasks: Path, steps: list[dict[str, Any]], env: dict[str, str], queue: str, outdir: Path,
+               project: Project) -> tuple[list[int], list[str], list[Path]]:
+    """Run each step as its own Robot process; (exit codes, German causes of failed steps, their outputs)."""
+    codes: list[int] = []
+    causes: list[str] = []
+    outputs: list[Path] = []
+    for number, step in enumerate(steps, start=1):
+        step_env = dict(env)
+        if step.get("produces"):
+            step_env["RATHAUS_WORKITEMS_OUTPUT_QUEUE"] = queue
+        if step.get("consumes"):
+            step_env["RATHAUS_WORKITEMS_INPUT_QUEUE"] = queue
+        step_dir = outdir / f"schritt-{number}"
+        codes.append(_robot(tasks, step["task"], step_dir, step_env, project))
+        outputs.append(step_dir / "output.xml")
+        if codes[-1] != 0:
+            causes.extend(f"Ursache in '{step['task']}': {text}" for text in _failure_messages(outputs[-1]))
+    return codes, causes, outputs
 
 
 def _failure_messages(output: Path, limit: int = 3) -> list[str]:
@@ -213,19 +281,3 @@ def _failure_messages(output: Path, limit: int = 3) -> list[str]:
         messages = [test.message for test in suite.all_tests if test.failed and test.message]
     unique = list(dict.fromkeys(m.splitlines()[0] for m in messages if m))
     return unique[:limit]
-
-
-def _summary_lines(process: dict[str, Any], database: Path, queue: str, started: datetime, outdir: Path) -> list[str]:
-    lines: list[str] = []
-    if any(step.get("produces") or step.get("consumes") for step in process["steps"]):
-        from rathaus.workitems.queue import open_queue
-
-        adapter = open_queue(database)
-        try:
-            lines += RunSummary.from_items(adapter.list_items(queue), started, process.get("outcomes")).lines()
-        finally:
-            adapter.close()
-    extra = outdir / SUMMARY_FILE
-    if extra.is_file():
-        lines += extra.read_text(encoding="utf-8").splitlines()
-    return lines

@@ -21,6 +21,9 @@ ADAPTER_NAMES = {
     "queueadapter": "queue",
     "sqlite": "queue",
     "rathaus.workitems.queueadapter": "queue",
+    "controlroom": "controlroom",
+    "controlroomadapter": "controlroom",
+    "rathaus.workitems.controlroomadapter": "controlroom",
 }
 
 DEFAULT_DATABASE = Path("output") / "workitems.sqlite"
@@ -33,7 +36,7 @@ def normalize_adapter(name: str) -> str:
     if normalized is None:
         raise WorkItemsSetupError(
             f"Unbekannter Work-Item-Adapter '{name}': 'FileAdapter' (devdata, work-items.json) oder "
-            "'QueueAdapter' (SQLite-Warteschlange) angeben."
+            "'QueueAdapter' (SQLite-Warteschlange) oder 'controlroom' (Kontrollraum, vom Runner gesetzt) angeben."
         )
     return normalized
 
@@ -54,6 +57,8 @@ class Settings:
     | ``lease_s`` | ``RATHAUS_WORKITEMS_LEASE_S`` | 600 seconds |
     | ``robot_root`` | ``ROBOT_ROOT`` | current folder (default folder for fetched files) |
     | ``crash_at`` | ``RATHAUS_WORKITEMS_CRASH_AT`` | none; only for the crash-injection test, see below |
+    | ``controlroom_url`` | ``RATHAUS_CONTROLROOM_URL`` | none (the control room adapter needs it) |
+    | ``controlroom_token`` | ``RATHAUS_CONTROLROOM_ITEM_TOKEN`` | none (set by the runner for one run attempt) |
 
     ``runner_id`` (``<host>:<pid>:<start>:<token>``, see :mod:`rathaus.workitems.holders`) names this process
     as the holder of its reservations. ``crash_at`` is ``<point>:<n>``: the queue adapter kills its own
@@ -71,6 +76,8 @@ class Settings:
     runner_id: str = field(default_factory=new_runner_id)
     robot_root: Path | None = None
     crash_at: str | None = None
+    controlroom_url: str | None = None
+    controlroom_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "adapter", normalize_adapter(self.adapter))
@@ -114,6 +121,8 @@ class Settings:
             "lease_s": lease_s,
             "robot_root": Path(root) if root else None,
             "crash_at": pick("crash_at", "RATHAUS_WORKITEMS_CRASH_AT"),
+            "controlroom_url": pick("controlroom_url", "RATHAUS_CONTROLROOM_URL"),
+            "controlroom_token": pick("controlroom_token", "RATHAUS_CONTROLROOM_ITEM_TOKEN"),
         }
         if overrides.get("runner_id"):
             values["runner_id"] = overrides["runner_id"]

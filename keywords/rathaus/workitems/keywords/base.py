@@ -23,6 +23,10 @@ def make_adapter(settings: Settings) -> BaseAdapter:
     """The adapter that ``settings.adapter`` names."""
     if settings.adapter == "file":
         return FileAdapter(settings)
+    if settings.adapter == "controlroom":
+        from rathaus.workitems.controlroom import ControlRoomAdapter
+
+        return ControlRoomAdapter(settings)
     return QueueAdapter(settings)
 
 
