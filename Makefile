@@ -2,7 +2,7 @@
 VENV := .venv/bin
 ROBOT_OPTS := --pythonpath processes --pythonpath resources --maxassignlength 0
 
-.PHONY: setup demo test lint unit acceptance benchmark docs robot-yaml clean
+.PHONY: setup demo test lint unit acceptance benchmark crashtest docs robot-yaml clean
 
 setup:
 	@bash scripts/setup.sh
@@ -23,6 +23,10 @@ acceptance:
 
 benchmark: setup
 	$(VENV)/python benchmarks/run_all.py
+
+# at least 100 SIGKILLs of `rathaus run giessen/unterhaltsvorschuss` (about an hour); `make test` runs a short one
+crashtest: setup
+	$(VENV)/python benchmarks/crashtest.py --kills 100
 
 docs: setup
 	$(VENV)/python scripts/libdoc.py docs/keywords

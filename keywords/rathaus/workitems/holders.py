@@ -4,7 +4,8 @@ A runner id reads ``<host>:<pid>:<start>:<token>``: the host name, the process i
 (clock ticks since boot, field 22 of ``/proc/<pid>/stat``; ``-`` where there is no ``/proc``) and a random
 token. A local run uses it to recognise a holder that died: same host, and the process is gone, a zombie,
 or its pid now belongs to a process that started at another time (pid reuse). A holder on another host, or a
-runner id in another form, is never taken for dead: its item waits for its lease to run out.
+runner id in another form, is never taken for dead: its item waits for its lease to run out. On Windows
+no holder is taken for dead (there ``os.kill(pid, 0)`` would end the process).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Holder:
 
     def is_dead(self) -> bool:
         """``True`` only when the holder certainly died: on this host, and its process is gone."""
-        if self.host != host_name() or self.pid <= 0:
+        if self.host != host_name() or self.pid <= 0 or os.name == "nt":  # on Windows os.kill(pid, 0) would kill
             return False
         try:
             os.kill(self.pid, 0)

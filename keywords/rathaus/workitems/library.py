@@ -48,8 +48,9 @@ class WorkItems(DynamicCore):
     - ``FileAdapter``: ``work-items.json`` files as in Robocorp's ``devdata/`` and rpaframework's file
       adapter (``RPA_INPUT_WORKITEM_PATH``, ``RPA_OUTPUT_WORKITEM_PATH``).
     - ``QueueAdapter`` (default): named queues in one SQLite file, for ``rathaus run`` where the intake
-      step produces one item per case and the processing step consumes them. Atomic reservation, leases
-      that hand a dead consumer's item to the next run, idempotent keys.
+      step produces one item per case and the processing step consumes them. Atomic reservation, items
+      created with all their files at once, leases that hand a dead consumer's item to the next run (at
+      once when its process on this host is gone), idempotent keys.
 
     | =Import argument= | =Description= |
     | ``adapter`` | ``FileAdapter`` or ``QueueAdapter`` (env ``RPA_WORKITEMS_ADAPTER``); or an adapter object. |

@@ -56,11 +56,13 @@ class ItemKeywords(LibraryComponent):
     ) -> WorkItem:
         """Create an output work item, optionally with variables and files, and make it current.
 
-        Nothing reaches the output queue until `Save Work Item` (or ``save=True``). With a ``key`` (the
-        process uses the mail's Message-ID) creating is idempotent in the queue adapter: an item with the
-        same key in the same queue is kept instead of duplicated; only an item that failed with an
-        APPLICATION error is set back to pending with the new variables and files so that it is retried.
-        The returned item's ``created`` attribute is ``False`` when an existing item was kept.
+        Nothing reaches the output queue until `Save Work Item` (or ``save=True``). The first save creates
+        the item with its variables and all files added so far at once or not at all: a consumer never sees
+        it without its files, even when the robot dies while saving. With a ``key`` (the process uses the
+        mail's Message-ID) creating is idempotent in the queue adapter: an item with the same key in the
+        same queue is kept instead of duplicated; only an item that failed with an APPLICATION error is set
+        back to ``new`` with the new variables and files so that it is retried. The returned item's
+        ``created`` attribute is ``False`` when an existing item was kept.
 
         | =Arguments= | =Description= |
         | ``variables`` | Dictionary of variables for the new item. |
