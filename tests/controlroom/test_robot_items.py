@@ -11,7 +11,7 @@ from items_world import build_world
 from rathaus.workitems.states import ItemState
 from rathaus_controlroom.models import Runner, WorkItem, WorkItemAttempt
 from rathaus_controlroom.services import robot_items, runners, runs
-from rathaus_controlroom.services.errors import Conflict, Unauthenticated
+from rathaus_controlroom.services.errors import Conflict, NotFound, Unauthenticated
 from rathaus_controlroom.services.runs import InputItem
 from sqlalchemy import select
 from test_runner_claims import T0
@@ -96,3 +96,17 @@ def test_an_output_item_comes_with_all_its_files_or_is_kept_by_its_reference(wor
                                                   [], now=T0)
         assert (same.id, created) == (item.id, False)
         assert not list((tmp_path / "uploads" / ".neu").glob("*"))  # nothing half-made is left behind
+
+
+def test_an_attempt_reaches_no_item_of_another_robot_or_city(world):
+    run_id, _ = _claimed(world, inputs=1)
+    with world.db.session() as session:
+        marburg = runs.start_run(session, world.who["marburg.clerk"], "marburg/nutzungsstatistik",
+                                 [InputItem({"n": 1}, reference="brief-1")], now=T0)
+        foreign = session.scalar(select(WorkItem.id).where(WorkItem.run_id == marburg.id))
+    with world.db.session() as session:
+        run = robot_items.current_run(session, run_id, 1)
+        with pytest.raises(NotFound):
+            robot_items.item_for_reading(session, run, foreign)
+        with pytest.raises(NotFound):
+            robot_items.save_payload(session, run, foreign, {"x": 1})
