@@ -224,7 +224,8 @@ def configure_logging() -> None:
     stderr; other libraries (HTTP clients, the web server) only from WARNING on."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s",
                         stream=sys.stderr)
-    logging.getLogger("rathaus").setLevel(logging.INFO)
+    for name in ("rathaus", "rathaus_controlroom"):
+        logging.getLogger(name).setLevel(logging.INFO)
 
 
 def _start_demo(settings, db) -> tuple[list[DemoUser], Any]:
