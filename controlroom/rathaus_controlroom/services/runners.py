@@ -257,14 +257,12 @@ def heartbeat(session: Session, runner_id: int, city_id: str, run_id: int, now: 
     run = _held(session, runner_id, city_id, run_id)
     run.lease_until = now + timedelta(seconds=lease_s)
     renew_leases(session, run, lease_s, now)
-    done, total = progress(session, run)
-    if total:  # the robot's items say how far it is; older runners report it themselves
-        run.cases_done, run.cases_total = done, total
-    else:
-        if cases_total is not None and cases_total >= 0:
-            run.cases_total = cases_total
-        if cases_done is not None and cases_done >= 0:
-            run.cases_done = min(cases_done, run.cases_total or cases_done)
+    done, total = progress(session, run)  # the robot's items say how far it is; a runner may report more
+    if cases_total is not None and cases_total >= 0:
+        total = max(total, cases_total)
+    if cases_done is not None and cases_done >= 0:
+        done = max(done, min(cases_done, total))
+    run.cases_done, run.cases_total = done, total
     session.execute(update(Runner).where(Runner.id == runner_id).values(last_seen_at=now)
                     .execution_options(synchronize_session=False))
     session.flush()
