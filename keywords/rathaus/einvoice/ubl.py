@@ -114,4 +114,10 @@ def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
         tax_total_currencies=tax_currencies,
         amount_currencies=amount_currencies,
         attachment=attachment,
+        third_party_payments=tuple(
+            amount for amount in (
+                v.amount(payment, "cbc:PaidAmount", "BT-DEX-002 (Betrag der Zahlung durch Dritte)")
+                for payment in v.nodes(root, "cac:PrepaidPayment")
+            ) if amount is not None
+        ),
     )
