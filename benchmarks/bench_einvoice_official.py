@@ -58,12 +58,14 @@ def per_invoice() -> dict[str, float]:
         configuration.check_file(path)
         invoice_findings(read_invoice(path))
     official: dict[str, list[float]] = {"UBL": [], "CII": []}
+    cpu: list[float] = []  # CPU time of the process per check: what a loaded machine's wall clock hides
     built_in: list[float] = []
     for _ in range(REPS):
         for path in files:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             verdict = configuration.check_file(path)
             official["UBL" if path.name.endswith("_ubl.xml") else "CII"].append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
             assert verdict.accepted, path
             started = time.perf_counter()
             invoice_findings(read_invoice(path))
@@ -74,6 +76,7 @@ def per_invoice() -> dict[str, float]:
         "official_s": statistics.median(official["UBL"] + official["CII"]),
         "official_ubl_s": statistics.median(official["UBL"]),
         "official_cii_s": statistics.median(official["CII"]),
+        "official_cpu_s": statistics.median(cpu),
         "official_p95_s": sorted(official["UBL"] + official["CII"])[int(0.95 * len(files) * REPS)],
         "built_in_s": statistics.median(built_in),
         "rss_mb": rss,
@@ -87,6 +90,7 @@ def run() -> list[dict[str, float | str]]:
     return [
         {"name": "official check per invoice (median, warm)", "rathaus_s": checks["official_s"],
          "limit_s": TARGET_S},
+        {"name": "  CPU time per check (median)", "rathaus_s": checks["official_cpu_s"], "limit_s": TARGET_S},
         {"name": "  UBL / CII median", "rathaus_s": checks["official_ubl_s"], "limit_s": TARGET_S,
          "note": f"CII {checks['official_cii_s'] * 1000:.1f} ms"},
         {"name": "  95th percentile", "rathaus_s": checks["official_p95_s"], "limit_s": 0.050},
