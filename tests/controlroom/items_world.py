@@ -22,6 +22,20 @@ from rathaus_controlroom.settings import Settings
 from rathaus_controlroom.web.app import create_app
 
 PASSWORD = "ein-langes-Passwort-1"
+#: complete Unterhaltsvorschuss case data (processes/unterhaltsvorschuss/fall.schema.yaml)
+UVG_CASE = {
+    "antragsteller": {"name": "Beispiel", "vorname": "Mia", "geburtsdatum": "14.03.1990", "strasse": "Marktplatz 1",
+                      "plz": "35390", "ort": "Gießen", "familienstand": "ledig", "staatsangehoerigkeit": "deutsch",
+                      "iban": "DE89370400440532013000", "email": "", "telefon": "", "lebt_mit_kind": True},
+    "kind": {"name": "Beispiel", "vorname": "Ben", "geburtsdatum": "01.02.2019", "geburtsort": "Gießen",
+             "geschlecht": "m"},
+    "elternteil": {"name": "", "vorname": "", "anschrift_bekannt": "nein", "anschrift": "",
+                   "vaterschaft_festgestellt": "ja"},
+    "einkommen": {"waisenrente": "", "unterhalt": "0"},
+    "leistung": {"beginn": "01.2027"},
+    "anlagen": {"geburtsurkunde": True, "unterhaltstitel": False},
+    "erklaerung": {"ort": "Gießen", "datum": "02.11.2026"},
+}
 ROBOTS = {
     # city/process: owner city
     "giessen/unterhaltsvorschuss": "giessen",
@@ -39,6 +53,36 @@ USERS = {
     "fulda.clerk": ("fulda", Role.CLERK),
     "betrieb": (None, Role.OPERATOR),
 }
+
+
+def case_form(data: dict, prefix: str = "fall") -> dict[str, str]:
+    """The case page's form fields for case data (``fall.antragsteller.iban`` …; yes/no as ``ja`` or left out)."""
+    fields: dict[str, str] = {}
+    for key, value in data.items():
+        name = f"{prefix}.{key}"
+        if isinstance(value, dict):
+            fields.update(case_form(value, name))
+        elif value is True:
+            fields[name] = "ja"
+        elif value not in (False, None):
+            fields[name] = str(value)
+    return fields
+
+
+def application_mail(number: int = 1, attachments: tuple[str, ...] = ("Antrag.pdf", "Geburtsurkunde.pdf")) -> bytes:
+    """An application mail as a clerk saves it from the mail program (``.eml``), with PDF attachments."""
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = f"Antrag {number} <antrag{number}@example.org>"
+    message["To"] = "uvg@giessen.example"
+    message["Subject"] = f"Antrag auf Unterhaltsvorschuss {number}"
+    message["Message-ID"] = f"<antrag-{number}@example.org>"
+    message["Date"] = "Mon, 02 Nov 2026 09:30:00 +0100"
+    message.set_content("Sehr geehrte Damen und Herren, anbei mein Antrag.")
+    for name in attachments:
+        message.add_attachment(b"%PDF-1.4 " + name.encode(), maintype="application", subtype="pdf", filename=name)
+    return message.as_bytes()
 
 
 @dataclass

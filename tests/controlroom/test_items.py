@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from items_world import build_world
+from items_world import UVG_CASE, build_world
 from rathaus_controlroom.models import AuditEntry, ItemState, Run, RunState, WorkItem
 from rathaus_controlroom.services import items
 from rathaus_controlroom.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -141,17 +141,22 @@ def test_business_failures_reach_the_worklist_and_a_clerk_retries_with_corrected
         assert [(v.reference, v.error_code, v.payload["kind"]) for v in worklist] == [
             ("antrag-1", "GEBURTSDATUM_FEHLT", "Mia")]
     with world.db.session() as session:
-        view = items.retry_item(session, clerk, first, {"kind": "Mia", "betrag": 230, "geburtsdatum": "2019-03-01"})
+        with pytest.raises(items.CaseDataInvalid, match="Kind: Geburtsdatum fehlt") as refused:
+            items.retry_item(session, clerk, first, {**UVG_CASE, "kind": {**UVG_CASE["kind"], "geburtsdatum": ""}})
+        assert [problem.field for problem in refused.value.problems] == ["kind.geburtsdatum"]
+    with world.db.session() as session:
+        corrected = {**UVG_CASE, "kind": {**UVG_CASE["kind"], "geburtsdatum": "03.01.2019"}}
+        view = items.retry_item(session, clerk, first, corrected)
         assert (view.state, view.attempts, view.error_code) == ("new", 1, None)
-        assert view.payload["geburtsdatum"] == "2019-03-01"
+        assert view.payload == {"kind": "Mia", "betrag": 230, "fall": corrected}
         assert view.run_id != run_id
     with world.db.session() as session:
         assert items.worklist(session, clerk) == []
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "retry_item"))
         assert (entry.actor, entry.city_id, entry.object_id) == ("giessen.clerk", "giessen", str(first))
-        assert entry.detail["changed_fields"] == ["geburtsdatum"]
+        assert entry.detail["changed_fields"] == ["fall"]  # names only, never values
         audit_text = " ".join(str(row.detail) for row in session.scalars(select(AuditEntry)))
-    for secret in ("Mia", "Leon", "2019-03-01"):
+    for secret in ("Mia", "Leon", "03.01.2019", "DE89370400440532013000"):
         assert secret not in audit_text
         assert secret not in caplog.text
     with world.db.session() as session, pytest.raises(Conflict, match="nur fehlgeschlagene"):
@@ -170,7 +175,11 @@ def test_a_clerk_closes_a_case_with_a_reason(world):
         assert (view.state, view.closed_reason) == ("done", "Antrag telefonisch zurückgezogen")
     with world.db.session() as session:
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "close_item"))
-        assert "zurückgezogen" not in str(entry.detail)
+        assert entry.detail["reason"] == "Antrag telefonisch zurückgezogen"  # kept for the city's admins
+        from rathaus_controlroom.services import admin
+
+        assert "zurückgezogen" not in str(admin.audit_log(session, world.who["betrieb"]))  # never for operators
+        assert "zurückgezogen" in str(admin.audit_log(session, world.who["giessen.admin"]))
         with pytest.raises(Conflict, match="abgeschlossen"):
             items.record_item_result(session, session.get(WorkItem, first), "done", now=T0)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from items_world import api_client, build_world
+from items_world import UVG_CASE, api_client, build_world
 from rathaus_controlroom.models import AuditEntry, ItemState, Run, WorkItem
 from rathaus_controlroom.services import items
 from rathaus_controlroom.web import sessions
@@ -85,9 +85,12 @@ def test_a_clerk_retries_with_edited_data_and_closes_with_a_reason(client, world
     headers = world.headers("giessen.clerk")
     bad = client.post(f"/api/items/{failed}/retry", json={"payload": ["keine", "Daten"]}, headers=headers)
     assert bad.status_code == 422 and "JSON-Objekt" in bad.json()["detail"]
-    answer = client.post(f"/api/items/{failed}/retry", json={"payload": {"kind": "Mia", "datum": "2019-03-01"}},
-                         headers=headers)
+    wrong = client.post(f"/api/items/{failed}/retry", json={"payload": {"kind": "Mia", "datum": "2019-03-01"}},
+                        headers=headers)
+    assert wrong.status_code == 422 and "Kind muss eine Gruppe von Angaben sein" in wrong.json()["detail"]
+    answer = client.post(f"/api/items/{failed}/retry", json={"payload": UVG_CASE}, headers=headers)
     assert answer.status_code == 200, answer.text
+    assert answer.json()["payload"] == {"kind": "Mia", "fall": UVG_CASE}
     assert (answer.json()["state"], answer.json()["attempts"]) == ("new", 1)
     again = client.post(f"/api/items/{failed}/close", json={"reason": "doppelt"}, headers=headers)
     assert again.status_code == 409 and "nur fehlgeschlagene" in again.json()["detail"]

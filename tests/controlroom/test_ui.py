@@ -9,6 +9,7 @@ import time
 from html.parser import HTMLParser
 
 import pytest
+from items_world import UVG_CASE, application_mail, case_form
 from rathaus_controlroom.models import AuditEntry, Credential, ItemState, Run, RunState, Schedule, WorkItem
 from rathaus_controlroom.services import artifacts, items, runners, runs
 from rathaus_controlroom.web import sessions
@@ -122,21 +123,26 @@ def test_a_clerk_starts_a_run_with_an_upload_and_fields(room):
     response = client.post(f"/roboter/{robot}/starten",
                            data={"csrf_token": csrf(form.text), "angaben": "aktenzeichen = UVG-2025-1\n",
                                  "referenz": "", "prioritaet": "10"},
-                           files=[("dateien", ("antrag-1.eml", b"Subject: Antrag\n\nText", "message/rfc822")),
-                                  ("dateien", ("antrag-2.eml", b"Subject: Antrag 2\n\nText", "message/rfc822"))])
+                           files=[("dateien", ("antrag-1.eml", application_mail(1), "message/rfc822")),
+                                  ("dateien", ("antrag-2.eml", application_mail(2), "message/rfc822"))])
     assert response.status_code == 303
     run_id = int(response.headers["location"].split("/")[2].split("?")[0])
     page = client.get(response.headers["location"])
     assert "Der Lauf wurde angelegt und wartet auf einen Runner." in page.text
     assert 'role="status"' in page.text and "0</span> von <span id=\"faelle-gesamt\">2</span>" in page.text
-    assert "antrag-1.eml" in page.text and "Lauf abbrechen" in page.text
+    assert "Geburtsurkunde.pdf" in page.text and "Lauf abbrechen" in page.text
     with room.db.session() as session:
         rows = session.scalars(select(WorkItem).where(WorkItem.run_id == run_id).order_by(WorkItem.id)).all()
-        assert [row.payload for row in rows] == [{"aktenzeichen": "UVG-2025-1", "dateien": ["antrag-1.eml"]},
-                                                 {"aktenzeichen": "UVG-2025-1", "dateien": ["antrag-2.eml"]}]
+        # each .eml is one case: the mail with its attachments, read as the mailbox producer reads a mail
+        assert [row.reference for row in rows] == ["<antrag-1@example.org>", "<antrag-2@example.org>"]
+        assert rows[0].payload == {"aktenzeichen": "UVG-2025-1", "message_id": "<antrag-1@example.org>",
+                                   "absender": "antrag1@example.org", "betreff": "Antrag auf Unterhaltsvorschuss 1",
+                                   "eingang": "02.11.2026", "uebersprungene_anhaenge": [], "quelle": "upload",
+                                   "dateien": ["Antrag.pdf", "Geburtsurkunde.pdf"],
+                                   "referenz": "<antrag-1@example.org>"}
         assert {row.priority for row in rows} == {10}
-        stored = runs.item_file(room.settings.data_dir, rows[0], "antrag-1.eml")
-        assert stored.read_bytes() == b"Subject: Antrag\n\nText"
+        stored = runs.item_file(room.settings.data_dir, rows[0], "Antrag.pdf")
+        assert stored.read_bytes() == b"%PDF-1.4 Antrag.pdf"
         assert session.scalar(select(AuditEntry.action).where(AuditEntry.object_id == str(run_id))) == "start_run"
 
 
@@ -187,7 +193,7 @@ def test_a_duplicate_reference_is_refused_and_nothing_is_started(room):
     client = room.client("gi.clerk")
     robot = room.robot("giessen")
     data = {"csrf_token": token_of(client), "referenz": "UVG-7"}
-    files = [("dateien", ("a.eml", b"x", "message/rfc822"))]
+    files = [("dateien", ("a.pdf", b"%PDF-1.4 a", "application/pdf"))]
     assert client.post(f"/roboter/{robot}/starten", data=data, files=files).status_code == 303
     again = client.post(f"/roboter/{robot}/starten", data=data, files=files)
     assert again.status_code == 409 and "UVG-7" in again.text
@@ -281,12 +287,18 @@ def test_cancelling_a_queued_run_hands_its_cases_to_the_worklist(room):
 # --- worklist ---------------------------------------------------------------------------------------------------
 
 
+#: the case data of a failed application: IBAN and the child's birth date are missing
+MISSING = {**UVG_CASE, "antragsteller": {**UVG_CASE["antragsteller"], "iban": ""},
+           "kind": {**UVG_CASE["kind"], "geburtsdatum": ""}}
+
+
 def _failed_case(room: Room) -> int:
     run_id = _start(room, "gi.clerk", "giessen", fields="x", reference="UVG-9")
     with room.db.session() as session:
         item = session.scalar(select(WorkItem).where(WorkItem.run_id == run_id))
-        item.payload = {"name_kind": "Mia", "alter": 19, "eilig": False, "anlagen": ["a.pdf"]}
-        items.record_item_result(session, item, ItemState.FAILED_BUSINESS, "ZU_ALT", "Kind ist älter als 18.")
+        item.payload = {"message_id": "<antrag-9@example.org>", "quelle": "postfach", "fall": MISSING}
+        items.record_item_result(session, item, ItemState.FAILED_BUSINESS, "PFLICHTANGABEN_FEHLEN",
+                                 "Antrag UVG-9: IBAN fehlt; Geburtsdatum des Kindes fehlt.")
         return item.id
 
 
@@ -294,20 +306,28 @@ def test_a_clerk_corrects_a_case_and_retries_it(room):
     item_id = _failed_case(room)
     client = room.client("gi.clerk")
     worklist = client.get("/arbeitsliste")
-    assert "UVG-9" in worklist.text and "Kind ist älter als 18." in worklist.text
+    assert "UVG-9" in worklist.text and "IBAN fehlt; Geburtsdatum des Kindes fehlt." in worklist.text
     page = client.get(f"/arbeitsliste/{item_id}")
-    assert '<label for="feld-2">alter (Zahl)</label>' in page.text and "anlagen" in page.text
-    bad = client.post(f"/arbeitsliste/{item_id}/wiederholen",
-                      data={"csrf_token": csrf(page.text), "feld__name_kind": "Mia", "feld__alter": "neun"})
-    assert bad.status_code == 422 and "braucht eine Zahl" in bad.text
+    # the form comes from the case schema: German labels, help texts, groups as fieldsets
+    assert '<label for="fall-antragsteller-iban">IBAN <span class="required">(Pflichtfeld)</span></label>' in page.text
+    assert "<legend>Anderer Elternteil</legend>" in page.text and 'id="fall-antragsteller-iban-hilfe"' in page.text
+    assert "Dieser Fall hat keine Datenfelder" not in page.text
+    still = client.post(f"/arbeitsliste/{item_id}/wiederholen",
+                        data={"csrf_token": csrf(page.text), **case_form(MISSING),
+                              "fall.antragsteller.iban": "DE89 3704 0044 0532 0130 00"})
+    assert still.status_code == 422 and "Kind: Geburtsdatum fehlt" in still.text
+    described = 'aria-describedby="fall-kind-geburtsdatum-hilfe fall-kind-geburtsdatum-fehler" aria-invalid="true"'
+    assert described in still.text
+    assert 'value="DE89 3704 0044 0532 0130 00"' in still.text  # what was typed stays
+    corrected = {**MISSING, "antragsteller": {**MISSING["antragsteller"], "iban": "DE89 3704 0044 0532 0130 00"},
+                 "kind": UVG_CASE["kind"]}
     response = client.post(f"/arbeitsliste/{item_id}/wiederholen",
-                           data={"csrf_token": csrf(page.text), "feld__name_kind": "Mia", "feld__alter": "9",
-                                 "feld__eilig": "ja"})
+                           data={"csrf_token": csrf(page.text), **case_form(corrected)})
     assert response.headers["location"] == "/arbeitsliste?hinweis=wiederholt"
     with room.db.session() as session:
         item = session.get(WorkItem, item_id)
         assert item.state is ItemState.NEW
-        assert item.payload == {"name_kind": "Mia", "alter": 9, "eilig": True, "anlagen": ["a.pdf"]}
+        assert item.payload == {"message_id": "<antrag-9@example.org>", "quelle": "postfach", "fall": corrected}
     assert "Keine offenen Fälle" in client.get("/arbeitsliste").text
 
 
@@ -319,9 +339,13 @@ def test_a_clerk_closes_a_case_only_with_a_reason(room):
     assert missing.status_code == 422 and "bitte einen Grund" in missing.text
     without_csrf = client.post(f"/arbeitsliste/{item_id}/abschliessen", data={"grund": "per Post erledigt"})
     assert without_csrf.status_code == 403
+    ask = client.post(f"/arbeitsliste/{item_id}/abschliessen", data={"csrf_token": token,
+                                                                    "grund": "per Post erledigt"})
+    assert ask.status_code == 200 and "wirklich abschließen" in ask.text  # the confirm step, without JavaScript
+    assert 'name="bestaetigt" value="ja"' in ask.text and 'name="grund" value="per Post erledigt"' in ask.text
     with room.db.session() as session:
         assert session.get(WorkItem, item_id).state is ItemState.FAILED_BUSINESS
-    done = client.post(f"/arbeitsliste/{item_id}/abschliessen", data={"csrf_token": token,
+    done = client.post(f"/arbeitsliste/{item_id}/abschliessen", data={"csrf_token": token, "bestaetigt": "ja",
                                                                      "grund": "per Post erledigt"})
     assert done.status_code == 303
     with room.db.session() as session:
@@ -480,8 +504,8 @@ def test_a_cut_off_upload_in_the_start_form_starts_nothing(room):
     robot = room.robot("giessen")
     token = token_of(client)
     body = (f'--grenze\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
-            '--grenze\r\nContent-Disposition: form-data; name="dateien"; filename="antrag.eml"\r\n'
-            'Content-Type: message/rfc822\r\n\r\nFrom: antrag@example.org\r\nSubject: Unterhal').encode()
+            '--grenze\r\nContent-Disposition: form-data; name="dateien"; filename="antrag.pdf"\r\n'
+            'Content-Type: application/pdf\r\n\r\n%PDF-1.4 Antrag auf Unterhal').encode()
     cut = client.post(f"/roboter/{robot}/starten", content=body,
                       headers={"content-type": "multipart/form-data; boundary=grenze"})
     assert cut.status_code == 422
@@ -526,9 +550,9 @@ def test_a_refused_close_or_retry_keeps_what_the_clerk_typed(room):
     assert missing.status_code == 422 and "bitte einen Grund für das Abschließen angeben" in missing.text
     assert '<textarea id="grund"' in missing.text and "Fall abschließen" in missing.text  # the form, not an error page
     bad = client.post(f"/arbeitsliste/{item_id}/wiederholen",
-                      data={"csrf_token": token, "feld__name_kind": "Mia Beispiel", "feld__alter": "neun"})
-    assert bad.status_code == 422 and "braucht eine Zahl" in bad.text
-    assert 'value="Mia Beispiel"' in bad.text and 'value="neun"' in bad.text
+                      data={"csrf_token": token, **case_form(MISSING), "fall.antragsteller.plz": "353"})
+    assert bad.status_code == 422 and "Postleitzahl &#39;353&#39; hat nicht die richtige Form" in bad.text
+    assert 'value="353"' in bad.text and 'value="Beispiel"' in bad.text
     with room.db.session() as session:
         assert session.get(WorkItem, item_id).state is ItemState.FAILED_BUSINESS
 

@@ -59,6 +59,31 @@ def make_room(data_dir: Path, database_url: str | None = None, **changes: object
     return Room(settings, db, create_app(settings, db), principals)
 
 
+def waiting_cases(room: Room) -> int:
+    """A run of three uploaded applications as a robot leaves it: one entered, two waiting for a clerk (IBAN
+    missing); returns the run's id."""
+    from items_world import UVG_CASE, application_mail
+    from rathaus_controlroom.models import ItemState, RunState, WorkItem
+    from rathaus_controlroom.services import items, runs
+
+    missing = {**UVG_CASE, "antragsteller": {**UVG_CASE["antragsteller"], "iban": ""}}
+    with room.db.session() as session:
+        inputs = runs.build_inputs([(f"antrag-{n}.eml", application_mail(n)) for n in (1, 2, 3)], {}, 10_000_000)
+        run = runs.start_run(session, room.principals["gi.clerk"], room.robot("giessen"), inputs,
+                             data_dir=room.settings.data_dir)
+        rows = session.scalars(select(WorkItem).where(WorkItem.run_id == run.id).order_by(WorkItem.id)).all()
+        rows[0].payload = {**rows[0].payload, "fall": UVG_CASE, "aktenzeichen": "UVG-2026-000001",
+                           "ergebnis": "eingetragen"}
+        items.record_item_result(session, rows[0], ItemState.DONE)
+        for row in rows[1:]:
+            row.payload = {**row.payload, "fall": missing}
+            items.record_item_result(session, row, ItemState.FAILED_BUSINESS, "PFLICHTANGABEN_FEHLEN",
+                                     f"Antrag {row.reference}: IBAN fehlt. Bitte beim Antragsteller nachfragen, die "
+                                     "Angaben im Kontrollraum korrigieren und erneut versuchen.")
+        run.state = RunState.SUCCEEDED
+        return run.id
+
+
 def csrf(html: str) -> str:
     match = _CSRF.search(html)
     assert match, "page has no CSRF field"

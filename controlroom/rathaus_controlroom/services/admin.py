@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -125,4 +125,5 @@ def audit_log(session: Session, principal: Principal, limit: int = 200) -> list[
     """The newest audit entries: a city admin's city, or all for operators."""
     if not 1 <= limit <= 1000:
         raise Invalid("Es lassen sich 1 bis 1000 Einträge abrufen.")
-    return [AuditView.from_row(entry) for entry in audit.entries(session, principal, limit)]
+    return [replace(AuditView.from_row(entry), detail=audit.shown_detail(entry, principal))
+            for entry in audit.entries(session, principal, limit)]

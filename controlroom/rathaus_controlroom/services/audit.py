@@ -11,6 +11,8 @@ from rathaus_controlroom.models import AuditEntry, Role
 from rathaus_controlroom.services.errors import Forbidden
 from rathaus_controlroom.services.users import Principal
 
+#: detail keys that may carry case data (a clerk's reason): shown only to the entry's own city
+CASE_DETAIL = ("reason",)
 #: who acts when no person does
 SCHEDULER = "zeitplan"
 SYSTEM = "system"
@@ -36,3 +38,9 @@ def entries(session: Session, principal: Principal, limit: int = 200) -> list[Au
     else:
         raise Forbidden("Das Protokoll können nur Administratorinnen und Administratoren der Stadt einsehen.")
     return list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def shown_detail(entry: AuditEntry, principal: Principal) -> dict[str, Any]:
+    """An entry's detail as ``principal`` may read it: case data only for people of the entry's city."""
+    own = principal.city_id is not None and principal.city_id == entry.city_id
+    return {key: value for key, value in (entry.detail or {}).items() if own or key not in CASE_DETAIL}

@@ -5,6 +5,10 @@ worklist, where a clerk edits the data and retries or closes the item with a rea
 system failed: retried automatically after ``retry_base_s * 2**(attempts-1)`` seconds until
 ``max_item_attempts`` attempts are used up; then it stays FAILED_APPLICATION and appears for the city admin).
 
+The case data (``payload["fall"]``) follows the robot's process's case schema (``case:`` in its
+``process.yaml``): a clerk's correction is validated against it, with German messages naming each field, before
+the item goes back to the queue; the next attempt of the robot uses it as it is.
+
 Payloads are case data: only clerks and admins of the item's city see them. Process owners and operators get
 counts only (:func:`item_counts`); another city's item is :class:`NotFound`. Logs and audit entries carry ids,
 references and counts, never payloads.
@@ -14,15 +18,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from rathaus.core.cases import CASE_KEY, CaseProblem, case_problems, describe_problems
+from rathaus.core.project import Project
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from rathaus_controlroom.models import ItemState, Robot, Role, Run, RunState, WorkItem
+from rathaus_controlroom.models import ItemState, Robot, Role, Run, RunState, WorkItem, WorkItemAttempt
 from rathaus_controlroom.services import audit
 from rathaus_controlroom.services.errors import Conflict, Forbidden, Invalid, NotFound
 from rathaus_controlroom.services.users import Principal
@@ -188,6 +196,70 @@ def worklist(session: Session, principal: Principal) -> list[ItemView]:
     return list_items(session, principal, state=ItemState.FAILED_BUSINESS)
 
 
+#: views of the worklist page: what the clerk still has to do, what they closed by hand, what robots finished
+VIEWS = ("offen", "abgeschlossen", "erledigt")
+
+
+@dataclass(frozen=True)
+class WorklistFilter:
+    """The worklist's filters; empty values filter nothing. ``since``/``until`` are days (Berlin time) of the
+    last change, ``search`` a part of the reference or of the Aktenzeichen."""
+
+    view: str = "offen"
+    robot: str | int | None = None
+    code: str | None = None
+    run: int | None = None
+    since: date | None = None
+    until: date | None = None
+    search: str | None = None
+
+
+def _day_start(day: date, timezone_name: str) -> datetime:
+    return datetime.combine(day, time.min, ZoneInfo(timezone_name)).astimezone(timezone.utc)
+
+
+def find_cases(session: Session, principal: Principal, filters: WorklistFilter = WorklistFilter(),
+               limit: int = 500, timezone_name: str = "Europe/Berlin") -> list[ItemView]:
+    """The city's cases of one worklist view (``offen``: handed to the clerks; ``abgeschlossen``: closed by hand
+    with a reason; ``erledigt``: finished by the robot), filtered by robot, code, run, day and a search."""
+    _case_reader(principal)
+    if filters.view not in VIEWS:
+        raise Invalid(f"Ansicht '{filters.view[:30]}' gibt es nicht; erlaubt sind: {', '.join(VIEWS)}.")
+    query = (select(WorkItem, Robot.process).join(Robot, Robot.id == WorkItem.robot_id)
+             .where(WorkItem.city_id == principal.city_id))
+    if filters.view == "offen":
+        query = query.where(WorkItem.state == ItemState.FAILED_BUSINESS)
+    elif filters.view == "abgeschlossen":
+        query = query.where(WorkItem.state == ItemState.DONE, WorkItem.closed_reason.is_not(None))
+    else:
+        query = query.where(WorkItem.state == ItemState.DONE, WorkItem.closed_reason.is_(None))
+    robot_id = _robot_filter(session, principal, filters.robot)
+    if robot_id is not None:
+        query = query.where(WorkItem.robot_id == robot_id)
+    if filters.code:
+        query = query.where(WorkItem.error_code == filters.code.strip().upper())
+    if filters.run is not None:
+        query = query.where(or_(WorkItem.run_id == filters.run, exists().where(
+            WorkItemAttempt.item_id == WorkItem.id, WorkItemAttempt.run_id == filters.run)))
+    if filters.since is not None:
+        query = query.where(WorkItem.updated_at >= _day_start(filters.since, timezone_name))
+    if filters.until is not None:
+        query = query.where(WorkItem.updated_at < _day_start(filters.until + timedelta(days=1), timezone_name))
+    if filters.search and filters.search.strip():
+        text = f"%{filters.search.strip().lower()}%"
+        query = query.where(or_(func.lower(WorkItem.reference).like(text),
+                                func.lower(WorkItem.payload["aktenzeichen"].as_string()).like(text)))
+    query = query.order_by(WorkItem.updated_at.desc(), WorkItem.id.desc()).limit(limit)
+    return [ItemView.from_row(item, process) for item, process in session.execute(query)]
+
+
+def error_codes(session: Session, principal: Principal) -> list[str]:
+    """The codes of the city's cases that wait for a clerk (choices of the worklist's filter)."""
+    _case_reader(principal)
+    return list(session.scalars(select(WorkItem.error_code).distinct().where(
+        WorkItem.city_id == principal.city_id, WorkItem.error_code.is_not(None)).order_by(WorkItem.error_code)))
+
+
 def exhausted_items(session: Session, principal: Principal) -> list[ItemView]:
     """Application failures whose automatic retries are used up: they need the city admin."""
     return [item for item in list_items(session, principal, state=ItemState.FAILED_APPLICATION)
@@ -228,6 +300,161 @@ def get_item(session: Session, principal: Principal, item_id: int) -> ItemView:
     return ItemView.from_row(item, session.get(Robot, item.robot_id).process)
 
 
+# --- the clerk's case --------------------------------------------------------------------------------------------
+
+def case_schema(process: str, project: Project | None = None) -> dict[str, Any] | None:
+    """The case schema of ``process`` (``case:`` of its ``process.yaml``), ``None`` when it declares none."""
+    from rathaus_controlroom.services.runs import process_meta
+
+    meta = process_meta(project, process)
+    return meta.get("case_schema") if meta else None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt of the robot at a case (the case page's history)."""
+
+    number: int
+    run_id: int | None
+    state: str
+    code: str | None
+    message: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as the clerk's case page shows it: the item, its schema, documents, letters and attempts."""
+
+    item: ItemView
+    schema: dict[str, Any] | None
+    documents: list[str] = field(default_factory=list)
+    letters: list[str] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def case_data(self) -> dict[str, Any] | None:
+        data = self.item.payload.get(CASE_KEY)
+        return data if isinstance(data, dict) else None
+
+    @property
+    def file_number(self) -> str | None:
+        return self.item.payload.get("aktenzeichen") or None
+
+
+def attempts_of(session: Session, item_id: int) -> list[Attempt]:
+    rows = session.scalars(select(WorkItemAttempt).where(WorkItemAttempt.item_id == item_id)
+                           .order_by(WorkItemAttempt.number, WorkItemAttempt.id))
+    return [Attempt(row.number, row.run_id, row.state, row.code, row.message, as_utc(row.started_at),
+                    as_utc(row.finished_at)) for row in rows]
+
+
+def get_case(session: Session, principal: Principal, item_id: int, project: Project | None = None) -> CaseView:
+    """One case of the principal's city with everything the case page shows; letters are the files whose name
+    starts with the case's Aktenzeichen (the robots name them so), documents the other files."""
+    view = get_item(session, principal, item_id)
+    files = [str(name) for name in view.payload.get("dateien") or []]
+    number = view.payload.get("aktenzeichen")
+    letters = [name for name in files if number and name.startswith(f"{number}-")]
+    return CaseView(view, case_schema(view.process, project), [n for n in files if n not in letters], letters,
+                    attempts_of(session, item_id))
+
+
+def case_file(session: Session, principal: Principal, item_id: int, name: str, data_dir: Path) -> Path:
+    """A file (document or letter) of a case of the principal's city."""
+    from rathaus_controlroom.services.runs import item_file
+
+    return item_file(data_dir, _own_item(session, principal, item_id), name)
+
+
+class CaseDataInvalid(Invalid):
+    """A clerk's correction does not match the case schema; ``problems`` name each field (nothing was changed)."""
+
+    def __init__(self, message: str, problems: list[CaseProblem]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+def _corrected_case(item: WorkItem, new_payload: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The item's payload with the corrected case data, which is ``new_payload["fall"]`` (the payload as
+    ``GET /api/items/{id}`` gives it) or ``new_payload`` itself (the case data alone)."""
+    old = dict(item.payload or {})
+    if CASE_KEY in new_payload:
+        changed = sorted(key for key in new_payload if key != CASE_KEY and new_payload[key] != old.get(key))
+        if changed:
+            raise Invalid(f"Vorgang {item.id}: korrigiert werden nur die Falldaten ('{CASE_KEY}'); "
+                          f"{', '.join(repr(k) for k in changed)} setzt der Roboter. Es wurde nichts geändert.")
+        case = new_payload[CASE_KEY]
+    else:
+        case = new_payload
+    problems = case_problems(case, schema)
+    if problems:
+        raise CaseDataInvalid(f"Vorgang {item.id} ('{item.reference}'): Die Falldaten sind noch nicht vollständig "
+                              f"oder richtig: {describe_problems(problems)}. Bitte korrigieren; es wurde nichts "
+                              "geändert.", problems)
+    return {**old, CASE_KEY: case}
+
+
+def _changed_fields(old: Any, new: Any, prefix: str = "") -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [name for key in sorted(set(old) | set(new), key=str)
+                for name in _changed_fields(old.get(key), new.get(key), f"{prefix}{key}.")]
+    return [prefix.rstrip(".")] if old != new else []
+
+
+# --- what a run did ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What happened to a run's cases, in words for its page: ``3 Fälle: 1 eingetragen, 2 warten auf die
+    Sachbearbeitung``. ``parts`` are ``(count, words, kind)``; kind ``waiting`` needs a clerk."""
+
+    total: int
+    parts: tuple[tuple[int, str, str], ...]
+
+    @property
+    def waiting(self) -> int:
+        return sum(count for count, _, kind in self.parts if kind == "waiting")
+
+    @property
+    def text(self) -> str:
+        head = f"{self.total} Fall" if self.total == 1 else f"{self.total} Fälle"
+        return head + (": " + ", ".join(f"{count} {words}" for count, words, _ in self.parts) if self.parts else "")
+
+
+def _lower_first(label: str) -> str:
+    return label[:1].lower() + label[1:] if label[:2] != label[:2].upper() else label
+
+
+def run_outcome(session: Session, run_id: int, outcomes: dict[str, str] | None = None) -> RunOutcome:
+    """The run's cases (those it holds or made an attempt at) by what became of them: each finished outcome
+    (``ergebnis``, labelled by the process's ``outcomes``), closed by hand, waiting for a clerk, technical error,
+    still open. Counts only: no case data (callers check who may see the run)."""
+    rows = session.scalars(select(WorkItem).where(or_(WorkItem.run_id == run_id, exists().where(
+        WorkItemAttempt.item_id == WorkItem.id, WorkItemAttempt.run_id == run_id)))).all()
+    labels = dict(outcomes or {})
+    counts: dict[tuple[str, str], int] = {}
+    for item in rows:
+        payload = item.payload or {}
+        if item.state is ItemState.DONE and item.closed_reason:
+            key = ("von Hand abgeschlossen", "closed")
+        elif item.state is ItemState.DONE:
+            result = payload.get("ergebnis")
+            key = (_lower_first(labels.get(result, "erledigt")) if result else "erledigt", "done")
+        elif item.state is ItemState.FAILED_BUSINESS:
+            key = ("warten auf die Sachbearbeitung", "waiting")
+        elif item.state is ItemState.FAILED_APPLICATION:
+            key = ("technischer Fehler (wird wiederholt)" if item.next_attempt_at else "technischer Fehler", "failed")
+        else:
+            key = ("noch offen", "open")
+        counts[key] = counts.get(key, 0) + 1
+    order = {"done": 0, "closed": 1, "waiting": 2, "failed": 3, "open": 4}
+    parts = tuple(sorted(((n, words, kind) for (words, kind), n in counts.items()), key=lambda p: order[p[2]]))
+    parts = tuple((n, words.replace("warten ", "wartet ") if n == 1 else words, kind) for n, words, kind in parts)
+    return RunOutcome(len(rows), parts)
+
+
 # --- handing items back to the queue -----------------------------------------------------------------------------
 
 def _queue_run(session: Session, item: WorkItem, actor: Principal | str, now: datetime) -> Run:
@@ -249,10 +476,13 @@ def _queue_run(session: Session, item: WorkItem, actor: Principal | str, now: da
 
 
 def retry_item(session: Session, principal: Principal, item_id: int, new_payload: dict[str, Any] | None = None,
-               now: datetime | None = None) -> ItemView:
+               now: datetime | None = None, project: Project | None = None) -> ItemView:
     """A clerk corrected the data (``new_payload``; ``None`` keeps it): the item goes back to the queue as NEW.
 
-    Its attempts are kept; a waiting run of the robot takes it, or a new run is queued.
+    When the robot's process declares a case schema, ``new_payload`` is the corrected case data (or the item's
+    payload with it under ``fall``) and must match the schema (:class:`CaseDataInvalid`, German, naming each
+    field); without one it replaces the payload. Its attempts are kept; a waiting run of the robot takes it, or
+    a new run is queued.
     """
     now = _now(now)
     item = _own_item(session, principal, item_id, lock=True)
@@ -264,8 +494,14 @@ def retry_item(session: Session, principal: Principal, item_id: int, new_payload
         if not isinstance(new_payload, dict):
             raise Invalid(f"Vorgang {item.id}: die Daten (payload) müssen ein JSON-Objekt sein.")
         old = item.payload or {}
-        changed = sorted(key for key in set(old) | set(new_payload) if old.get(key) != new_payload.get(key))
-        item.payload = dict(new_payload)
+        schema = case_schema(session.get(Robot, item.robot_id).process, project)
+        if schema is not None:
+            corrected = _corrected_case(item, new_payload, schema)
+            changed = _changed_fields(old.get(CASE_KEY), corrected[CASE_KEY], f"{CASE_KEY}.")
+            item.payload = corrected
+        else:
+            changed = sorted(key for key in set(old) | set(new_payload) if old.get(key) != new_payload.get(key))
+            item.payload = dict(new_payload)
     previous = item.state
     item.state, item.next_attempt_at, item.updated_at = ItemState.NEW, None, now
     item.error_code = item.error_message = None
@@ -277,12 +513,14 @@ def retry_item(session: Session, principal: Principal, item_id: int, new_payload
     return ItemView.from_row(item, session.get(Robot, item.robot_id).process)
 
 
-def close_item(session: Session, principal: Principal, item_id: int, reason: str | None,
-               now: datetime | None = None) -> ItemView:
-    """A clerk finishes a failed case by hand: DONE with the reason (required)."""
-    now = _now(now)
-    reason = (reason or "").strip()
-    item = _own_item(session, principal, item_id, lock=True)
+def check_close(session: Session, principal: Principal, item_id: int, reason: str | None) -> ItemView:
+    """Whether a clerk may close the case with ``reason`` (the confirm step before :func:`close_item`)."""
+    item = _closable(session, principal, item_id, (reason or "").strip(), lock=False)
+    return ItemView.from_row(item, session.get(Robot, item.robot_id).process)
+
+
+def _closable(session: Session, principal: Principal, item_id: int, reason: str, lock: bool) -> WorkItem:
+    item = _own_item(session, principal, item_id, lock=lock)
     if not reason:
         raise Invalid(f"Vorgang {item.id} ('{item.reference}'): bitte einen Grund für das Abschließen angeben.")
     if len(reason) > 2000:
@@ -290,11 +528,20 @@ def close_item(session: Session, principal: Principal, item_id: int, reason: str
     if item.state not in HANDLED_STATES:
         raise Conflict(f"Vorgang {item.id} ('{item.reference}') ist im Status '{item.state.value}' und kann nicht "
                        "abgeschlossen werden; nur fehlgeschlagene Vorgänge.")
+    return item
+
+
+def close_item(session: Session, principal: Principal, item_id: int, reason: str | None,
+               now: datetime | None = None) -> ItemView:
+    """A clerk finishes a failed case by hand: DONE with the reason (required)."""
+    now = _now(now)
+    reason = (reason or "").strip()
+    item = _closable(session, principal, item_id, reason, lock=True)
     previous = item.state
     item.state, item.closed_reason, item.next_attempt_at, item.updated_at = ItemState.DONE, reason, None, now
-    # the reason may name the case: the audit keeps that a reason was given, not its text
+    # the reason may name the case: the audit page shows it to the city's admins only (never to operators)
     audit.record(session, principal, "close_item", "work_item", item.id, item.city_id, reference=item.reference,
-                 previous=previous.value)
+                 previous=previous.value, reason=reason)
     log.info("action=close_item city=%s item=%s", item.city_id, item.id)
     session.flush()
     return ItemView.from_row(item, session.get(Robot, item.robot_id).process)

@@ -9,6 +9,13 @@ Who sees what (another city's run is :class:`NotFound`, never 403):
 
 Clerks, admins and owners start robots of their own city; operators start none. Uploaded files of input
 items live under ``<data_dir>/uploads/<city>/<item id>/``; the item's payload lists them under ``dateien``.
+
+Uploads become cases as the robot's process declares (``intake:`` of its ``process.yaml``, see
+:mod:`rathaus.core.cases`): a file type it does not take is refused; each uploaded ``.eml`` is one case, read as
+the mail it is by the same code as a mailbox's mail (:func:`rathaus.mail.intake.mail_case`): its attachments are
+the item's files, its Message-ID the item's reference, its variables (``message_id``, ``absender``, ``betreff``,
+``eingang``) the item's payload; the other files of one upload form one case together or one case each. Every
+uploaded case has ``quelle: upload`` and ``referenz`` (the item's reference) in its payload.
 """
 
 from __future__ import annotations
@@ -17,12 +24,14 @@ import logging
 import re
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rathaus.core.cases import Intake
+from rathaus.core.project import Project
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -68,6 +77,8 @@ class InputItem:
     files: tuple[InputFile, ...] = ()
     reference: str | None = None
     priority: int = 0
+    #: made by :func:`build_inputs` from one uploaded file: :func:`start_run` arranges such items into cases
+    uploaded: bool = False
 
 
 @dataclass(frozen=True)
@@ -224,23 +235,122 @@ def build_inputs(files: Sequence[tuple[str, bytes]], fields: dict[str, str], max
     if not chosen:
         return [InputItem(dict(fields), (), reference, number)] if fields or reference else []
     return [InputItem(dict(fields), (upload,), reference if len(chosen) == 1 or not reference
-                      else f"{reference}-{position}", number)
+                      else f"{reference}-{position}", number, uploaded=True)
             for position, upload in enumerate(chosen, start=1)]
+
+
+# --- uploads as cases --------------------------------------------------------------------------------------------
+
+_KIND_TEXT = {"postfach": "aus dem Postfach", "ordner": "aus einem Ordner", "upload": "als Upload"}
+
+
+def process_meta(project: Project | None, process: str) -> dict[str, Any] | None:
+    """The robot's ``process.yaml`` (validated), ``None`` when the project has no such process."""
+    from rathaus.core.config import load_process
+
+    project = project or Project.locate()
+    if not (project.processes / process / "process.yaml").is_file():
+        return None
+    return load_process(project, process)
+
+
+def arrange_uploads(inputs: Sequence[InputItem], intake: Intake | None, title: str,
+                    today: date | None = None) -> list[InputItem]:
+    """The cases of a start's uploads as the process declares its intake; other inputs stay as they are.
+
+    :class:`Invalid` (German, naming the file and what to do; nothing is started): the process takes no uploads,
+    a file type it does not take, an ``.eml`` that is no mail, an ``.eml`` without an attachment of the types the
+    process takes when it needs one (``mail_needs_attachment``).
+    """
+    uploaded = [item for item in inputs if item.uploaded]
+    if intake is None or not uploaded:
+        return list(inputs)
+    if not intake.takes_uploads:
+        ways = " und ".join(_KIND_TEXT[kind] for kind in intake.kinds)
+        raise Invalid(f"Der Roboter '{title}' nimmt keine hochgeladenen Dateien an: seine Fälle kommen {ways}. "
+                      "Bitte ohne Dateien starten; es wurde nichts gestartet.")
+    for item in uploaded:
+        for upload in item.files:
+            if not intake.accepts(upload.name):
+                raise Invalid(f"Die Datei '{upload.name}' hat einen Dateityp, den der Roboter '{title}' nicht "
+                              f"annimmt; erlaubt sind: {intake.shown_types()}. Bitte die Datei umwandeln oder "
+                              "weglassen; es wurde nichts gestartet.")
+    first = uploaded[0]
+    fields, priority = dict(first.payload), first.priority
+    base = first.reference if len(uploaded) == 1 or not first.reference else first.reference.rsplit("-", 1)[0]
+    day = (today or datetime.now(ZoneInfo("Europe/Berlin")).date()).strftime("%d.%m.%Y")
+    mails: list[InputItem] = []
+    loose: list[InputFile] = []
+    for upload in (f for item in uploaded for f in item.files):
+        if Path(upload.name).suffix.lower() == ".eml":
+            mails.append(_mail_input(upload, fields, priority, intake, title))
+        else:
+            loose.append(upload)
+    groups = [tuple(loose)] if loose and intake.loose_files == "together" else [(f,) for f in loose]
+    cases = [InputItem({**fields, "quelle": "upload", "eingang": day}, group, None, priority) for group in groups]
+    numbered = [replace(case, reference=base if len(cases) == 1 else f"{base}-{n}") if base else case
+                for n, case in enumerate(cases, start=1)]
+    return [*(item for item in inputs if not item.uploaded), *mails, *numbered]
+
+
+def _mail_input(upload: InputFile, fields: dict[str, Any], priority: int, intake: Intake, title: str) -> InputItem:
+    from rathaus.mail.errors import UnreadableMailError
+    from rathaus.mail.intake import attachments_of_types, mail_case, read_mail_file
+
+    try:
+        case = mail_case(read_mail_file(upload.name, upload.content), source="upload")
+    except UnreadableMailError as error:
+        raise Invalid(f"{error} Es wurde nichts gestartet.") from None
+    wanted = [t for t in intake.file_types if t != ".eml"]
+    if intake.mail_needs_attachment and not attachments_of_types(case, wanted):
+        raise Invalid(f"Die Mail '{upload.name}' hat keinen Anhang, den der Roboter '{title}' bearbeiten kann "
+                      f"({', '.join(wanted)}). Bitte die Mail mit dem Antrag als Anhang hochladen oder die Dateien "
+                      "selbst hochladen; es wurde nichts gestartet.")
+    names = [check_file_name(name) for name in case.file_names]
+    files = tuple(InputFile(name, content) for name, (_, content) in zip(names, case.files, strict=True))
+    return InputItem({**fields, **case.variables}, files, case.key, priority)
+
+
+def _cases_of_uploads(session: Session, robot: Robot, inputs: Sequence[InputItem],
+                      project: Project | None) -> Sequence[InputItem]:
+    if not any(item.uploaded for item in inputs):
+        return inputs
+    meta = process_meta(project, robot.process)
+    arranged = arrange_uploads(inputs, Intake.of(meta) if meta else None, robot.title)
+    _check_new_mails(session, robot, arranged)
+    return arranged
+
+
+def _check_new_mails(session: Session, robot: Robot, inputs: Sequence[InputItem]) -> None:
+    """An uploaded mail that is already a case of the robot is named with that case (and its Aktenzeichen)."""
+    keys = {item.reference: item for item in inputs if item.payload.get("quelle") == "upload"
+            and item.payload.get("message_id") == item.reference}
+    if not keys:
+        return
+    existing = session.scalars(select(WorkItem).where(WorkItem.robot_id == robot.id,
+                                                      WorkItem.reference.in_(list(keys)))).first()
+    if existing is not None:
+        number = (existing.payload or {}).get("aktenzeichen")
+        known = f", Aktenzeichen {number}" if number else ""
+        raise Conflict(f"Die Mail {existing.reference} ist schon Fall {existing.id}{known}; sie wird nicht noch "
+                       "einmal bearbeitet. Bitte den Fall in der Arbeitsliste öffnen; es wurde nichts gestartet.")
 
 
 # --- starting ----------------------------------------------------------------------------------------------------
 
 def start_run(session: Session, principal: Principal, robot: str | int, inputs: Sequence[InputItem] = (),
-              data_dir: Path | None = None, now: datetime | None = None) -> Run:
+              data_dir: Path | None = None, now: datetime | None = None, project: Project | None = None) -> Run:
     """Queue a run of ``robot`` (a robot of the principal's city) with its input items; returns the run (QUEUED).
 
-    Uploaded files are written under ``data_dir`` only after every check passed; nothing is left behind when
-    one fails.
+    Uploads (items from :func:`build_inputs`) become cases as the robot's process declares
+    (:func:`arrange_uploads`). Uploaded files are written under ``data_dir`` only after every check passed;
+    nothing is left behind when one fails.
     """
     if principal.role is Role.OPERATOR or principal.city_id is None:
         raise Forbidden("Der Betrieb startet keine Roboter: das tun Sachbearbeitung, Administration oder "
                         "Prozessverantwortliche der Stadt.")
     row = find_robot(session, principal, robot)
+    inputs = _cases_of_uploads(session, row, inputs, project)
     if any(item.files for item in inputs) and data_dir is None:
         raise Invalid("Für hochgeladene Dateien fehlt der Datenordner des Kontrollraums.")
     for item in inputs:
@@ -256,6 +366,9 @@ def start_run(session: Session, principal: Principal, robot: str | int, inputs: 
             payload[FILES_KEY] = [f.name for f in item.files]
         raw.append({"reference": item.reference, "payload": payload, "priority": item.priority})
     rows = _add_items(session, run, raw)
+    for row_item in rows:
+        if row_item.payload.get("quelle") == "upload":
+            row_item.payload = {**row_item.payload, "referenz": row_item.reference}
     written: list[Path] = []
     try:
         for row_item, item in zip(rows, inputs, strict=True):

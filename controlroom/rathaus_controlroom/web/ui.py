@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from rathaus_controlroom.models import ItemState, Role, RunState
+from rathaus_controlroom.models import ItemState, Robot, Role, RunState
 from rathaus_controlroom.services import admin as admin_service
 from rathaus_controlroom.services import artifacts as artifact_service
 from rathaus_controlroom.services import audit
@@ -37,7 +37,8 @@ from rathaus_controlroom.services import schedules as schedule_service
 from rathaus_controlroom.services.errors import Conflict, ControlRoomError, Forbidden, Invalid, Unauthenticated
 from rathaus_controlroom.services.users import Principal
 from rathaus_controlroom.settings import Settings
-from rathaus_controlroom.web import sessions
+from rathaus_controlroom.web import caseform, sessions
+from rathaus_controlroom.web.api_items import case_file_response
 from rathaus_controlroom.web.api_processes import get_project
 from rathaus_controlroom.web.api_runs import artifact_response, read_complete_body
 from rathaus_controlroom.web.deps import Db, csrf_protect, current_principal
@@ -282,12 +283,34 @@ def start_page(request: Request, principal: Who, session: Db) -> Response:
 # --- worklist -------------------------------------------------------------------------------------------------
 
 
+WORKLIST_VIEWS = {"offen": "Zur Klärung", "abgeschlossen": "Von Hand abgeschlossen", "erledigt": "Vom Roboter erledigt"}
+
+
 @router.get("/arbeitsliste", response_class=HTMLResponse)
-def worklist_page(request: Request, principal: Who, session: Db) -> Response:
-    items = item_service.worklist(session, principal)
+def worklist_page(request: Request, principal: Who, session: Db, ansicht: str = "offen", roboter: str = "",
+                  code: str = "", lauf: str = "", von: str = "", bis: str = "", suche: str = "") -> Response:
+    filters = {"ansicht": ansicht, "roboter": roboter, "code": code, "lauf": lauf, "von": von, "bis": bis,
+               "suche": suche}
+    items, error, status = [], None, 200
+    try:
+        since, until = _day(von, "Von"), _day(bis, "Bis")
+        if since and until and since > until:
+            raise Invalid("Das Datum 'Von' liegt nach 'Bis'; bitte tauschen.")
+        chosen = item_service.WorklistFilter(ansicht if ansicht in WORKLIST_VIEWS else "offen", roboter or None,
+                                             code or None, int(lauf) if lauf.isdigit() else None, since, until,
+                                             suche[:100] or None)
+        items = item_service.find_cases(session, principal, chosen, timezone_name=_settings(request).timezone)
+    except Invalid as failure:
+        error, status = str(failure), failure.status
     exhausted = item_service.exhausted_items(session, principal) if principal.role is Role.ADMIN else None
+    robots = robot_service.visible_robots(session, principal)
+    view = ansicht if ansicht in WORKLIST_VIEWS else "offen"
     return render(request, "worklist.html", principal, title="Arbeitsliste", active="/arbeitsliste", items=items,
-                  exhausted=exhausted)
+                  exhausted=exhausted if view == "offen" else None, status=status, error=error, filters=filters,
+                  view=view, views=WORKLIST_VIEWS, codes=item_service.error_codes(session, principal),
+                  robot_choices=[(r.process, r.title) for r in robots if r.city_id == principal.city_id],
+                  view_link=lambda name: "/arbeitsliste?" + urlencode(
+                      {**{k: v for k, v in filters.items() if v and k != "ansicht"}, "ansicht": name}))
 
 
 def _editable_fields(payload: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -327,9 +350,12 @@ def _edited_payload(item: item_service.ItemView, form: Any) -> dict[str, Any]:
 
 
 def _item_page(request: Request, principal: Principal, session: Session, item_id: int, *, status: int = 200,
-               error: str | None = None, reason: str = "", typed: Any = None) -> Response:
+               error: str | None = None, reason: str = "", typed: Any = None,
+               problems: list[Any] | None = None) -> Response:
     """A case of the worklist; after a refused change the form shows the message and what was typed."""
-    item = item_service.get_item(session, principal, item_id)
+    case = item_service.get_case(session, principal, item_id, get_project(request))
+    item = case.item
+    form = caseform.build_form(case.schema, case.case_data, typed, problems or ()) if case.schema else None
     fields, fixed = _editable_fields(item.payload)
     if typed is not None:
         for field in fields:
@@ -340,7 +366,15 @@ def _item_page(request: Request, principal: Principal, session: Session, item_id
                 field["text"] = str(raw or "")
     return render(request, "item.html", principal, title=f"Fall {item.reference}", active="/arbeitsliste",
                   status=status, error=error, item=item, fields=fields, fixed=fixed, reason=reason,
-                  handled=ItemState(item.state) in item_service.HANDLED_STATES)
+                  handled=ItemState(item.state) in item_service.HANDLED_STATES, case=case, form=form,
+                  problems=problems or [])
+
+
+@router.get("/arbeitsliste/{item_id}/dateien/{name}")
+def case_file(request: Request, item_id: int, name: str, principal: Who, session: Db) -> Response:
+    """A document or letter of a case of the clerk's city: PDFs shown in the page, everything else downloads."""
+    path = item_service.case_file(session, principal, item_id, name, _settings(request).data_dir)
+    return case_file_response(path, name)
 
 
 @router.get("/arbeitsliste/{item_id}", response_class=HTMLResponse)
@@ -356,21 +390,29 @@ async def retry_item(request: Request, item_id: int, principal: Who) -> Response
 
 def _retry_item(request: Request, item_id: int, principal: Principal, form: Any) -> Response:
     database = request.app.state.database
+    project = get_project(request)
     try:
         with database.session() as session:
-            item = item_service.get_item(session, principal, item_id)
-            item_service.retry_item(session, principal, item_id, _edited_payload(item, form))
+            case = item_service.get_case(session, principal, item_id, project)
+            payload = (caseform.case_from_form(case.schema, form, case.case_data) if case.schema
+                       else _edited_payload(case.item, form))
+            item_service.retry_item(session, principal, item_id, payload, project=project)
     except Invalid as error:
         with database.session() as session:
             return _item_page(request, principal, session, item_id, status=error.status, error=str(error),
-                              typed=form)
+                              typed=form, problems=getattr(error, "problems", None))
     return RedirectResponse("/arbeitsliste?hinweis=wiederholt", status_code=303)
 
 
 @router.post("/arbeitsliste/{item_id}/abschliessen", dependencies=CSRF)
-def close_item(request: Request, item_id: int, principal: Who, session: Db, grund: Field = "") -> Response:
+def close_item(request: Request, item_id: int, principal: Who, session: Db, grund: Field = "",
+               bestaetigt: Field = "") -> Response:
     try:
         with session.begin_nested():
+            if bestaetigt != "ja":  # the confirm step, without JavaScript: check the reason, then ask
+                item = item_service.check_close(session, principal, item_id, grund)
+                return render(request, "item_close.html", principal, title=f"Fall {item.reference} abschließen",
+                              active="/arbeitsliste", item=item, reason=grund.strip())
             item_service.close_item(session, principal, item_id, grund)
     except Invalid as error:
         return _item_page(request, principal, session, item_id, status=error.status, error=str(error), reason=grund)
@@ -640,8 +682,11 @@ def run_page(request: Request, run_id: int, principal: Who, session: Db) -> Resp
     artifacts = artifact_service.list_artifacts(session, principal, run_id) if run.case_data else []
     can_cancel = (not finished and not run.cancel_requested
                   and (principal.role is Role.OPERATOR or principal.city_id == run.city))
+    robot = session.get(Robot, run.robot_id)
+    meta = run_service.process_meta(get_project(request), robot.process) if robot else None
+    outcome = item_service.run_outcome(session, run.id, (meta or {}).get("outcomes"))
     return render(request, "run.html", principal, title=f"Lauf {run.id}", active="/laeufe", run=run,
-                  finished=finished, artifacts=artifacts, can_cancel=can_cancel)
+                  finished=finished, artifacts=artifacts, can_cancel=can_cancel, outcome=outcome)
 
 
 @router.get("/laeufe/{run_id}/fortschritt")

@@ -12,11 +12,13 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -51,8 +53,8 @@ def append_run_summary(lines: list[str]) -> Path | None:
         ) from None
     return path
 
-#: folder of a run's temporary files (attachments, letters in the making, browser profiles), under the robot's state
-TEMP_FOLDER = "temp"
+#: a run's temporary folder (attachments, letters in the making, browser profiles): ``rathaus-lauf-<pid>-<random>``
+_TEMP_NAME = re.compile(r"^rathaus-lauf-(\d+)-[0-9a-f]{8}$")
 _PR_SET_PDEATHSIG = 1
 
 
@@ -79,16 +81,16 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def temp_folder(state: Path) -> Path:
-    """This run's temporary folder under ``state``; the folders of earlier runs whose process is gone (killed,
-    machine down) are removed first: they hold case data."""
-    root = state / TEMP_FOLDER
-    root.mkdir(parents=True, exist_ok=True)
-    for folder in root.iterdir():
-        pid = folder.name.partition("-")[0]
-        if not pid.isdigit() or not _process_alive(int(pid)):
+def temp_folder() -> Path:
+    """This run's temporary folder ``<system temp>/rathaus-lauf-<pid>-<random>`` (a short path: Chromium's
+    profile sockets must fit into 108 bytes); the folders of earlier runs whose process is gone (killed, machine
+    down) are removed first: they hold case data."""
+    root = Path(tempfile.gettempdir())
+    for folder in root.glob("rathaus-lauf-*"):
+        found = _TEMP_NAME.match(folder.name)
+        if found and not _process_alive(int(found[1])):
             shutil.rmtree(folder, ignore_errors=True)
-    own = root / f"{os.getpid()}-{secrets.token_hex(4)}"
+    own = root / f"rathaus-lauf-{os.getpid()}-{secrets.token_hex(4)}"
     own.mkdir(mode=0o700)
     return own
 
@@ -218,7 +220,7 @@ def run_robot(robot: str, config_override: Path | None = None, output_root: Path
     outdir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "RATHAUS_HOME": str(home), "RATHAUS_PROJECT": str(project.root), RUN_DIR_ENV: str(outdir)}
     env["RATHAUS_WORKITEMS_DB"] = str(state / "workitems.sqlite")
-    temporary = temp_folder(state)
+    temporary = temp_folder()
     env.update({"TMPDIR": str(temporary), "TMP": str(temporary), "TEMP": str(temporary)})
     steps = [step for step in config["prozess"]["steps"]
              if not (skip_intake and step.get("produces") and not step.get("consumes"))]
