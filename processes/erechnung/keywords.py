@@ -23,7 +23,7 @@ from robot.utils import DotDict
 
 from erechnung.archive import archive_invoice, record_entry, resolve_root
 from erechnung.attachments import sort_attachments
-from erechnung.checks import InvoiceCheck, check_invoice
+from erechnung.checks import InvoiceCheck, check_invoice, official_rules
 from erechnung.filing import ItemState, items_of_mail, run_summary_lines, target_folder
 from erechnung.rejection import rejection_data, render_rejection
 from erechnung.routing import LeitwegDirectory
@@ -49,6 +49,7 @@ class ERechnung:
     def __init__(self) -> None:
         self._config: Mapping[str, Any] | None = None
         self._directory: LeitwegDirectory | None = None
+        self._official: Any = None
         self._started = datetime.now(timezone.utc)
 
     # -- set-up -------------------------------------------------------------------------------------
@@ -60,6 +61,11 @@ class ERechnung:
         Fails with a configuration error when the city's ``leitweg.yaml`` is missing, or a Leitweg-ID in
         it has wrong check digits, does not start with the city's Grobadressierung or occurs twice.
 
+        When ``pruefung.amtliche_regeln`` names a KoSIT validator configuration folder (absolute, or
+        relative to the project), it is loaded and its stylesheets are compiled here, once per run, so that
+        a wrong folder fails before any mail is touched (code ``KOSIT_CONFIG``); `Check Invoice` then
+        decides by the official rules.
+
         | =Arguments= | =Description= |
         | ``config`` | The configuration from ``Load Robot Configuration`` (with ``stadt_daten``). |
 
@@ -68,8 +74,11 @@ class ERechnung:
         | Configure E-Rechnung    ${config}
         """
         self._directory = LeitwegDirectory.from_master_data(config["stadt_daten"])
+        self._official = official_rules(config)
         self._config = config
         logger.info(f"{len(self._directory)} Rechnungsempfänger der Stadt geladen.")
+        if self._official is not None:
+            logger.info(f"Amtliche Prüfregeln: {self._official.name} ({len(self._official.scenarios)} Szenarien).")
         return len(self._directory)
 
     @property
@@ -116,7 +125,11 @@ class ERechnung:
         ``rule`` and German ``text``), ``rules``, ``invoice`` (``None`` when the file is no readable
         e-invoice) and ``office``, the receiving office named by the Leitweg-ID. The city's rules are
         ``LEITWEG-ID`` (malformed, wrong check digits), ``LEITWEG-UNBEKANNT`` (none of the city's
-        offices) and ``WAEHRUNG`` (a currency the city does not pay in, see ``pruefung.waehrungen``).
+        offices), ``LEITWEG-FEHLT`` (no Leitweg-ID on an invoice that is no XRechnung; an XRechnung without
+        one breaks BR-DE-15) and ``WAEHRUNG`` (a currency the city does not pay in, see
+        ``pruefung.waehrungen``). With ``pruefung.amtliche_regeln`` the official verdict decides on the
+        EN 16931 / XRechnung rules (``verdict`` holds it): each finding is the official rule id and text with
+        the project's German explanation where it has one.
 
         | =Arguments= | =Description= |
         | ``file`` | The invoice: XRechnung XML (UBL or CII) or ZUGFeRD/Factur-X PDF. |
@@ -127,9 +140,22 @@ class ERechnung:
         """
         pruefung = self.config.get("pruefung") or {}
         currencies = tuple(pruefung.get("waehrungen") or ("EUR",))
-        result = check_invoice(file, self.directory, currencies, self.config["stadt_daten"]["name"])
+        result = check_invoice(file, self.directory, currencies, self.config["stadt_daten"]["name"], self._official)
         logger.info(str(result))
         return result
+
+    @keyword
+    def failure_ledger(self) -> str:
+        """The file that counts each invoice's unexpected failures in a row, relative to ``RATHAUS_HOME``.
+
+        ``<stadt>/e-rechnung/fehlversuche.json``, beside the run's work item queue; see ``Record
+        Unexpected Failure`` of ``rathaus.Process``. ``pruefung.max_fehlversuche`` sets the limit (3).
+
+        Example:
+        | ${ledger}=    Failure Ledger
+        | ${count}=    Record Unexpected Failure    ${key}    ${error}    ${ledger}    limit=3
+        """
+        return f"{self.config['stadt']}/e-rechnung/fehlversuche.json"
 
     @keyword
     def invoice_variables(self, check: InvoiceCheck) -> DotDict:

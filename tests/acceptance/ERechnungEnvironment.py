@@ -135,6 +135,32 @@ class ERechnungEnvironment:
         return message_id
 
     @keyword
+    def deliver_sample_under_new_message_id(self, key: str) -> str:
+        """Delivers a copy of the sample mail ``key`` under a new Message-ID; returns it."""
+        source = next((path for path in self.samples if key in path.name), None)
+        if source is None:
+            raise AssertionError(f"No sample named '{key}'.")
+        mail = email.message_from_bytes(source.read_bytes(), policy=email.policy.default)
+        message_id = email.utils.make_msgid("amtlich", domain="lieferant.example")
+        mail.replace_header("Message-ID", message_id)
+        self.dovecot.deliver(USER, "INBOX", mail.as_bytes())
+        return message_id
+
+    @keyword
+    def deliver_deeply_nested_mail(self, levels: int = 5000) -> str:
+        """Delivers a mail whose parts are nested ``levels`` deep (multipart in multipart ...); returns its id."""
+        message_id = email.utils.make_msgid("tief", domain="angreifer.example")
+        body = b"Content-Type: text/plain\r\n\r\nRechnung anbei\r\n"
+        for level in range(int(levels)):
+            boundary = b"b%d" % level
+            body = (b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n\r\n--' + boundary + b"\r\n"
+                    + body + b"\r\n--" + boundary + b"--\r\n")
+        head = (f"From: rechnung@angreifer.example\r\nTo: rechnung@fulda.de\r\nSubject: Rechnung\r\n"
+                f"Message-ID: {message_id}\r\nMIME-Version: 1.0\r\n").encode()
+        self.dovecot.deliver(USER, "INBOX", head + body)
+        return message_id
+
+    @keyword
     def expected_outcomes(self) -> list[dict[str, Any]]:
         """The generator's ``erwartet.json``: per sample mail what the robot should make of it."""
         return json.loads((self.home / "beispiele" / "erwartet.json").read_text(encoding="utf-8"))

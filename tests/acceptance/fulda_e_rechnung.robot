@@ -164,6 +164,24 @@ An Unreachable Finance System Stops The Run And Loses No Mail
     ${after}=    Folder Count    INBOX
     Should Be Equal    ${before}    ${after}
 
+With The Official Rules A Bad Invoice Goes Back Naming The Official Rule
+    [Documentation]    ``pruefung.amtliche_regeln`` names the KoSIT configuration (beside the checkout, never
+    ...    in it): its verdict decides, and the rejection gives the official rule and text with the
+    ...    project's German explanation.
+    ${id}=    Deliver Sample Under New Message ID    rechenfehler
+    Run City Robot    ${ROBOT}    pruefung__amtliche_regeln=../shared/corpora/kosit-xrechnung-config
+    ${replies}=    Replies To    ${id}
+    Length Should Be    ${replies}    1
+    Should Contain    ${replies}[0][body]    Invoice total amount with VAT (BT-112) = Invoice total amount without VAT (BT-109) + Invoice total VAT amount (BT-110). – Gesamtbetrag mit Steuer
+    Should Contain    ${replies}[0][body]    [BR-CO-15]
+
+A Mail Nested Too Deeply Goes To A Clerk And Stops Nothing
+    ${id}=    Deliver Deeply Nested Mail    5000
+    ${output}=    Run City Robot    ${ROBOT}
+    Should Contain    ${output}    [MAIL_UNLESBAR] Mail ${id}: Die Mail ist tiefer als 50 Ebenen verschachtelt
+    ${replies}=    Replies To    ${id}
+    Should Be Empty    ${replies}
+
 
 *** Keywords ***
 Prepare Mailbox With Sample Invoices

@@ -390,11 +390,12 @@ def test_validate_invoice_keyword_fails_with_every_rule(tmp_path):
 
 def test_keyword_names_in_english_and_german():
     assert EInvoice().get_keyword_names() == [
-        "Check Leitweg-ID", "Extract Invoice XML From PDF", "Make Leitweg-ID", "get_invoice_findings",
-        "get_invoice_summary", "read_invoice", "validate_invoice",
+        "Check Leitweg-ID", "Extract Invoice XML From PDF", "Make Leitweg-ID", "check_invoice_with_official_rules",
+        "get_invoice_findings", "get_invoice_summary", "read_invoice", "validate_invoice",
     ]
     assert EInvoice(language="de").get_keyword_names() == [
-        "Leitweg-ID Bilden", "Leitweg-ID Prüfen", "Rechnung Lesen", "Rechnung Prüfen",
+        "Leitweg-ID Bilden", "Leitweg-ID Prüfen", "Rechnung Lesen", "Rechnung Nach Amtlichen Regeln Prüfen",
+        "Rechnung Prüfen",
         "Rechnungs-XML Aus PDF Extrahieren", "Rechnungsmängel Ermitteln", "Rechnungsübersicht Lesen",
     ]
 

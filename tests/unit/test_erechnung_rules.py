@@ -458,3 +458,43 @@ def test_the_sample_script_fills_a_maildir_and_devdata(tmp_path):
     assert all(item["payload"]["anlagen"] == ["Leistungsnachweis_Oktober_2026.pdf"] for item in two)
     none = json.loads((tmp_path / "devdata/work-items-in/11-ohne-anhang/work-items.json").read_text("utf-8"))
     assert none[0]["payload"]["art"] == "keine_rechnung" and none[0]["files"] == {}
+
+
+# -- the city's Leitweg-ID rule and the official rules ---------------------------------------------------
+
+
+def _without_leitweg_id(source: Path, target: Path, specification: str) -> Path:
+    data = source.read_bytes()
+    start, end = data.index(b"<cbc:BuyerReference>"), data.index(b"</cbc:BuyerReference>") + 21
+    data = data[:start] + data[end:]
+    old = data[data.index(b"<cbc:CustomizationID>") + 21:data.index(b"</cbc:CustomizationID>")]
+    target.write_bytes(data.replace(old, specification.encode()))
+    return target
+
+
+def test_a_missing_leitweg_id_is_br_de_15_for_an_xrechnung_and_the_citys_own_rule_otherwise(sample_files, fulda,
+                                                                                             tmp_path):
+    source = sample_files["ubl-bueromaterial"][0]
+    xrechnung = _without_leitweg_id(source, tmp_path / "x.xml", "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:"
+                                    "kosit:xrechnung_3.0")
+    assert check_invoice(xrechnung, fulda, ["EUR"], "Stadt Fulda").rules == ["BR-DE-15"]
+    plain = _without_leitweg_id(source, tmp_path / "en.xml", "urn:cen.eu:en16931:2017")
+    result = check_invoice(plain, fulda, ["EUR"], "Stadt Fulda")
+    assert result.rules == ["LEITWEG-FEHLT"]
+    assert result.findings[0].text.startswith("Die Leitweg-ID (BT-10, Käuferreferenz) fehlt; die Stadt Fulda braucht")
+
+
+def test_with_the_official_rules_their_verdict_decides_and_the_reasons_are_explained(sample_files, fulda):
+    from erechnung.checks import official_rules
+
+    config = {"pruefung": {"amtliche_regeln": "../shared/corpora/kosit-xrechnung-config"},
+              "prozess": {"folder": ROOT / "processes" / "e-rechnung"}}
+    official = official_rules(config)
+    assert official is not None and official.name == "Validator Configuration XRechnung 3.0.2"
+    good = check_invoice(sample_files["ubl-bueromaterial"][0], fulda, ["EUR"], "Stadt Fulda", official)
+    assert good.ok and good.verdict.accepted
+    bad = check_invoice(sample_files["rechenfehler"][0], fulda, ["EUR"], "Stadt Fulda", official)
+    assert bad.rules == ["BR-CO-15"] and not bad.verdict.accepted
+    assert bad.findings[0].text.startswith("Invoice total amount with VAT (BT-112) = Invoice total amount without")
+    assert " – Gesamtbetrag mit Steuer " in bad.findings[0].text
+    assert official_rules({"pruefung": {}}) is None

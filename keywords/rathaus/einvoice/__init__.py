@@ -5,6 +5,7 @@ keywords are thin; the work is done by plain functions that processes and the co
 
 - :func:`read_invoice` / :func:`read_invoice_data` (:mod:`rathaus.einvoice.reader`)
 - :func:`invoice_findings`, :func:`validate_invoice`, :func:`check_file` (:mod:`rathaus.einvoice.rules`)
+- :func:`check_invoice_file`, :class:`KositConfiguration`: the official verdict (:mod:`rathaus.einvoice.kosit`)
 - :func:`check_leitweg_id`, :func:`make_leitweg_id`, :func:`leitweg_check_digits` (:mod:`rathaus.einvoice.leitweg`)
 
 Names are imported on first use, so that ``rathaus invoice`` and ``import rathaus.einvoice.cli`` stay
@@ -32,6 +33,11 @@ _EXPORTS = {
     "validate_invoice": "rathaus.einvoice.rules",
     "check_file": "rathaus.einvoice.rules",
     "RULES": "rathaus.einvoice.rules",
+    "KositConfiguration": "rathaus.einvoice.kosit",
+    "OfficialVerdict": "rathaus.einvoice.kosit",
+    "OfficialMessage": "rathaus.einvoice.kosit",
+    "check_invoice_file": "rathaus.einvoice.kosit",
+    "check_invoice_data": "rathaus.einvoice.kosit",
     "check_leitweg_id": "rathaus.einvoice.leitweg",
     "is_valid_leitweg_id": "rathaus.einvoice.leitweg",
     "leitweg_check_digits": "rathaus.einvoice.leitweg",
@@ -49,6 +55,9 @@ _EXPORTS = {
     "NoInvoiceInPdfError": "rathaus.einvoice.errors",
     "InvalidInvoiceError": "rathaus.einvoice.errors",
     "InvalidLeitwegIdError": "rathaus.einvoice.errors",
+    "InvoiceTooLargeError": "rathaus.einvoice.errors",
+    "PdfTooLargeError": "rathaus.einvoice.errors",
+    "KositConfigurationError": "rathaus.einvoice.errors",
 }
 
 __all__ = sorted(_EXPORTS)  # noqa: PLE0605 - the names exist through __getattr__

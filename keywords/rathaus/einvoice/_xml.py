@@ -36,6 +36,18 @@ ROOTS = {
 _ZUGFERD_1 = "urn:ferd:CrossIndustryDocument:invoice:1p0"
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+#: Bounds of every value read, checked before any arithmetic: an amount, quantity, price or rate has at most
+#: this many digits before and after the decimal point (a trillion euros has 13; Decimal's default context
+#: computes 28 significant digits, the rules 60, so sums of such values stay exact and never raise).
+MAX_INTEGER_DIGITS = 15
+MAX_FRACTION_DIGITS = 12
+#: Dates outside these years are refused (an invoice dated 0001 or 9999 is a typing error or an attack).
+MIN_YEAR, MAX_YEAR = 1900, 2199
+#: Longest text of one element (names, ids, codes); longer text is no invoice data but padding.
+MAX_TEXT = 1000
+#: Longest code (currency, unit, VAT category, type code); real codes have 1 to 4 characters.
+MAX_CODE = 35
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:Z|[+-]\d{2}:\d{2})?")
 _CII_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 
@@ -86,13 +98,34 @@ class Values:
         return found[0] if found else None
 
     def text(self, node: Any, path: str, **variables: Any) -> str | None:
-        """The first match's text, whitespace collapsed; ``None`` when absent or empty."""
+        """The first match's text, whitespace collapsed; ``None`` when absent or empty.
+
+        Text longer than :data:`MAX_TEXT` characters raises :class:`InvalidValueError`.
+        """
         for found in self.nodes(node, path, **variables):
             value = found if isinstance(found, str) else "".join(found.itertext())
+            if len(value) > MAX_TEXT * 4:  # do not even split megabytes of padding
+                raise self._too_long(path, value, MAX_TEXT)
             value = " ".join(value.split())
+            if len(value) > MAX_TEXT:
+                raise self._too_long(path, value, MAX_TEXT)
             if value:
                 return value
         return None
+
+    def code(self, node: Any, path: str, **variables: Any) -> str | None:
+        """A code (currency, unit, category): text of at most :data:`MAX_CODE` characters."""
+        value = self.text(node, path, **variables)
+        if value is not None and len(value) > MAX_CODE:
+            raise self._too_long(path, value, MAX_CODE)
+        return value
+
+    def _too_long(self, path: str, value: str, limit: int) -> InvalidValueError:
+        element = path.split("|", maxsplit=1)[0].strip().rsplit("/", 1)[-1]
+        return InvalidValueError(
+            self.source, f"dem Element {element}", value[:60], f"ein Wert mit höchstens {limit} Zeichen "
+            f"(angegeben sind {len(value)})",
+        )
 
     def currencies(self, root: Any, tax_totals: list[Any]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
         """The stated ``currencyID`` values: those of ``tax_totals`` (the document level VAT totals) in order,
@@ -100,9 +133,11 @@ class Values:
         taxes: list[str] = []
         amounts: dict[tuple[str, str], None] = {}
         for element in self.nodes(root, "//*[@currencyID]"):
-            currency = " ".join(element.get("currencyID").split())
+            currency = " ".join(element.get("currencyID")[: MAX_CODE * 4].split())
             if not currency:
                 continue
+            if len(currency) > MAX_CODE:
+                raise self._too_long(f"{etree.QName(element).localname}/@currencyID", currency, MAX_CODE)
             if any(element is total for total in tax_totals):
                 taxes.append(currency)
             else:
@@ -115,6 +150,16 @@ class Values:
             return None
         if not _DECIMAL.fullmatch(value):
             raise InvalidValueError(self.source, term, value, "ein Betrag wie 1234.50")
+        whole, _, fraction = value.lstrip("+-").partition(".")
+        if (
+            len(whole.lstrip("0")) > MAX_INTEGER_DIGITS
+            or len(fraction.rstrip("0")) > MAX_FRACTION_DIGITS
+            or len(value) > MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS + 20  # padding zeros
+        ):
+            raise InvalidValueError(
+                self.source, term, value, f"ein Betrag mit höchstens {MAX_INTEGER_DIGITS} Stellen vor und "
+                f"{MAX_FRACTION_DIGITS} nach dem Komma",
+            )
         return Decimal(value)
 
     def iso_date(self, node: Any, path: str, term: str) -> date | None:
@@ -138,9 +183,14 @@ class Values:
         try:
             if found is None:
                 raise ValueError(value)
-            return date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
+            day = date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
         except ValueError:
             raise InvalidValueError(self.source, term, value, expected) from None
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise InvalidValueError(
+                self.source, term, value, f"ein Datum zwischen den Jahren {MIN_YEAR} und {MAX_YEAR}"
+            )
+        return day
 
     def indicator(self, node: Any, path: str, term: str) -> bool:
         value = (self.text(node, path) or "").lower()

@@ -45,15 +45,15 @@ def _tax_total(v: Values, root: Any, currency: str | None, tax_currency: str | N
 
 def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
     v = Values(source)
-    currency = v.text(root, f"{_SETTLEMENT}/ram:InvoiceCurrencyCode")
-    tax_currency = v.text(root, f"{_SETTLEMENT}/ram:TaxCurrencyCode")
+    currency = v.code(root, f"{_SETTLEMENT}/ram:InvoiceCurrencyCode")
+    tax_currency = v.code(root, f"{_SETTLEMENT}/ram:TaxCurrencyCode")
     tax_currencies, amount_currencies = v.currencies(root, v.nodes(root, f"{_SUMS}/ram:TaxTotalAmount"))
     lines = tuple(
         InvoiceLine(
             id=v.text(line, "ram:AssociatedDocumentLineDocument/ram:LineID"),
             name=v.text(line, "ram:SpecifiedTradeProduct/ram:Name"),
             quantity=v.amount(line, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity", "BT-129 (Menge)"),
-            unit=v.text(line, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity/@unitCode"),
+            unit=v.code(line, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity/@unitCode"),
             net_amount=v.amount(
                 line,
                 f"{_LINE_SETTLEMENT}/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount",
@@ -63,7 +63,7 @@ def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
                 line, "ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:ChargeAmount",
                 "BT-146 (Einzelpreis)",
             ),
-            vat_category=v.text(line, f"{_LINE_SETTLEMENT}/ram:ApplicableTradeTax/ram:CategoryCode"),
+            vat_category=v.code(line, f"{_LINE_SETTLEMENT}/ram:ApplicableTradeTax/ram:CategoryCode"),
             vat_rate=v.amount(
                 line, f"{_LINE_SETTLEMENT}/ram:ApplicableTradeTax/ram:RateApplicablePercent", "BT-152 (Steuersatz)"
             ),
@@ -72,12 +72,12 @@ def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
     )
     breakdown = tuple(
         VatBreakdown(
-            category=v.text(tax, "ram:CategoryCode"),
+            category=v.code(tax, "ram:CategoryCode"),
             rate=v.amount(tax, "ram:RateApplicablePercent", "BT-119 (Steuersatz)"),
             taxable_amount=v.amount(tax, "ram:BasisAmount", "BT-116 (Steuerbemessungsgrundlage)"),
             tax_amount=v.amount(tax, "ram:CalculatedAmount", "BT-117 (Steuerbetrag der Kategorie)"),
             exemption_reason=v.text(tax, "ram:ExemptionReason"),
-            exemption_reason_code=v.text(tax, "ram:ExemptionReasonCode"),
+            exemption_reason_code=v.code(tax, "ram:ExemptionReasonCode"),
         )
         for tax in v.nodes(root, f"{_SETTLEMENT}/ram:ApplicableTradeTax")
     )
@@ -86,7 +86,7 @@ def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
             is_charge=v.indicator(item, "ram:ChargeIndicator/udt:Indicator", "ChargeIndicator (Nachlass/Zuschlag)"),
             amount=v.amount(item, "ram:ActualAmount", "BT-92/BT-99 (Betrag des Nachlasses/Zuschlags)"),
             reason=v.text(item, "ram:Reason"),
-            vat_category=v.text(item, "ram:CategoryTradeTax/ram:CategoryCode"),
+            vat_category=v.code(item, "ram:CategoryTradeTax/ram:CategoryCode"),
             vat_rate=v.amount(item, "ram:CategoryTradeTax/ram:RateApplicablePercent", "BT-96/BT-103 (Steuersatz)"),
         )
         for item in v.nodes(root, f"{_SETTLEMENT}/ram:SpecifiedTradeAllowanceCharge")
@@ -94,7 +94,7 @@ def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
     return Invoice(
         number=v.text(root, f"{_DOC}/ram:ID"),
         issue_date=v.cii_date(root, f"{_DOC}/ram:IssueDateTime/udt:DateTimeString", "BT-2 (Rechnungsdatum)"),
-        type_code=v.text(root, f"{_DOC}/ram:TypeCode"),
+        type_code=v.code(root, f"{_DOC}/ram:TypeCode"),
         currency=currency,
         seller_name=v.text(root, f"{_SELLER}/ram:Name"),
         buyer_name=v.text(root, f"{_AGREEMENT}/ram:BuyerTradeParty/ram:Name"),

@@ -16,6 +16,11 @@ business rules (``BR-CO-15``), and ids of our own for problems that come before 
 | ``PDF-UNREADABLE`` | ``EINVOICE_PDF_UNREADABLE`` | a damaged or truncated PDF |
 | ``PDF-ENCRYPTED`` | ``EINVOICE_PDF_ENCRYPTED`` | a PDF that needs a password |
 | ``PDF-NO-INVOICE`` | ``EINVOICE_PDF_NO_INVOICE`` | a PDF without an embedded e-invoice |
+| ``PDF-TOO-LARGE`` | ``EINVOICE_PDF_TOO_LARGE`` | a PDF whose embedded files inflate beyond the limit |
+| ``SYNTAX-SIZE`` | ``EINVOICE_TOO_LARGE`` | an invoice file larger than the official check takes |
+
+:class:`KositConfigurationError` is no business error: the city's configuration of the official rules
+(a KoSIT validator configuration folder) is missing or broken; an administrator fixes it.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rathaus.einvoice.model import Finding
-from rathaus.errors import BusinessError
+from rathaus.errors import ApplicationError, BusinessError
 
 #: Said at the end of every message about a file that is no usable e-invoice.
 ASK_AGAIN = "Bitte fordern Sie beim Rechnungssteller eine gültige XRechnung oder ZUGFeRD-Rechnung an."
@@ -217,3 +222,49 @@ class InvalidLeitwegIdError(EInvoiceError):
         )
         self.leitweg_id = leitweg_id
         self.reason = reason
+
+
+class InvoiceTooLargeError(InvoiceSyntaxError):
+    """The file is larger than any e-invoice should be; it is not parsed."""
+
+    code = "EINVOICE_TOO_LARGE"
+    rule = "SYNTAX-SIZE"
+
+    def __init__(self, source: str | Path, size: int, limit: int) -> None:
+        super().__init__(
+            f"Die Rechnung '{file_label(source)}' ist mit {size // (1024 * 1024)} MB größer als die erlaubten "
+            f"{limit // (1024 * 1024)} MB und wird nicht geprüft. {ASK_AGAIN}",
+            source=source,
+        )
+
+
+class PdfTooLargeError(InvoiceSyntaxError):
+    """A PDF whose embedded files (or streams) inflate beyond the library's limit."""
+
+    code = "EINVOICE_PDF_TOO_LARGE"
+    rule = "PDF-TOO-LARGE"
+
+    def __init__(self, source: str | Path, detail: str = "") -> None:
+        extra = f" ({one_line(detail)})" if detail else ""
+        super().__init__(
+            f"Die PDF-Datei '{file_label(source)}' enthält Daten, die entpackt zu groß sind{extra}; sie wird "
+            f"nicht gelesen. {ASK_AGAIN}",
+            source=source,
+        )
+
+
+class KositConfigurationError(ApplicationError):
+    """The configuration of the official rules (a KoSIT validator configuration folder) is missing or broken."""
+
+    code = "KOSIT_CONFIG"
+
+    def __init__(self, folder: str | Path | None, reason: str) -> None:
+        where = f"Die Konfiguration der amtlichen Prüfregeln im Ordner '{folder}' ist unbrauchbar: " if folder else ""
+        text = f"{where}{one_line(reason)}."
+        if folder:
+            text += (
+                " Bitte eine vollständige, entpackte KoSIT-Prüfkonfiguration für XRechnung (scenarios.xml und "
+                "resources/) angeben."
+            )
+        super().__init__(text)
+        self.folder = str(folder) if folder else None

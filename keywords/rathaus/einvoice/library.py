@@ -7,6 +7,7 @@ from pathlib import Path
 from robotlibcore import DynamicCore
 
 from rathaus import __version__
+from rathaus.einvoice.official import OfficialRulesKeywords
 from rathaus.einvoice.reading import ReadingKeywords
 from rathaus.einvoice.routing import LeitwegKeywords
 from rathaus.einvoice.validation import ValidationKeywords
@@ -24,8 +25,10 @@ class EInvoice(DynamicCore):
     Validation checks the mandatory terms a receiving authority needs, among them XRechnung's buyer
     reference / Leitweg-ID (BR-DE-15), the currencies (ISO 4217 codes, amounts in the invoice currency)
     and the arithmetic of the totals (BR-CO-10 to BR-CO-16); each finding has its EN 16931 / XRechnung
-    rule id (or ``RATHAUS-CURRENCY``, a rule of our own) and a German reason. It is not the full KoSIT
-    validator (see ``docs/adr/0007-e-invoices.md``).
+    rule id (or ``RATHAUS-CURRENCY``, a rule of our own) and a German reason. These built-in rules are a
+    subset (see ``docs/einvoice-rules.md`` for where they differ from the official ones); the official
+    verdict comes from `Check Invoice With Official Rules`, which runs a KoSIT validator configuration
+    (``docs/adr/0016-official-e-invoice-rules.md``).
 
     Every failure is a business error with a German one-line message naming the file: the invoice goes
     back to the sender or to a clerk, a retry will not help. Values that may be personal (names of sole
@@ -54,6 +57,6 @@ class EInvoice(DynamicCore):
         | ``language`` | Keyword language: ``en`` (default) or ``de`` for German names and documentation. |
         """
         super().__init__(
-            [ReadingKeywords(self), ValidationKeywords(self), LeitwegKeywords(self)],
+            [ReadingKeywords(self), ValidationKeywords(self), OfficialRulesKeywords(self), LeitwegKeywords(self)],
             translation=load_translation(Path(__file__).parent, language, "rathaus.EInvoice"),
         )

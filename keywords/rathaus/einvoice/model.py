@@ -17,6 +17,10 @@ SYNTAXES = ("UBL", "CII")
 
 _CENT = Decimal("0.01")
 
+#: What BT-24 (specification identifier) of an XRechnung contains, and what the extension's adds.
+XRECHNUNG_MARK = "urn:xeinkauf.de:kosit:xrechnung"
+EXTENSION_MARK = "#conformant#urn:xeinkauf.de:kosit:extension:xrechnung"
+
 
 def round_amount(value: Decimal) -> Decimal:
     """Round to two decimals the way the standard's Schematron does (XPath ``round(x * 100) div 100``).
@@ -133,11 +137,23 @@ class Invoice:
     #: (element, currencyID) of every other amount that states a currency, each pair once, in document order
     amount_currencies: tuple[tuple[str, str], ...] = ()
     attachment: str | None = None  # name of the XML file inside the PDF, None for plain XML
+    #: BT-DEX-002 third party payment amounts (XRechnung extension, UBL ``cac:PrepaidPayment/cbc:PaidAmount``)
+    third_party_payments: tuple[Decimal, ...] = ()
 
     def __repr__(self) -> str:
         return f"Invoice(number={self.number!r}, syntax={self.syntax!r})"
 
     __str__ = __repr__
+
+    @property
+    def is_xrechnung(self) -> bool:
+        """Whether BT-24 names XRechnung (standard, extension or CVD): only then do the BR-DE rules apply."""
+        return XRECHNUNG_MARK in (self.specification_id or "")
+
+    @property
+    def is_extension(self) -> bool:
+        """Whether BT-24 names the XRechnung extension (sub-lines, third party payment, ...)."""
+        return EXTENSION_MARK in (self.specification_id or "")
 
     @property
     def line_count(self) -> int:

@@ -18,6 +18,7 @@ from rathaus.einvoice.errors import (
     InvoiceFileMissingError,
     NoInvoiceInPdfError,
     NotXmlError,
+    PdfTooLargeError,
     PdfUnreadableError,
     file_label,
 )
@@ -51,6 +52,7 @@ def _pdf_attachments(data: bytes, source: str) -> list[tuple[str, bytes]]:
     """(name, content) of every file embedded in the PDF, through rathaus.pdf's pypdf seam."""
     from rathaus.pdf import reader as pdf
     from rathaus.pdf.errors import PdfEncryptedError, PdfError
+    from rathaus.pdf.errors import PdfTooLargeError as PdfLimitError
 
     if b"%%EOF" not in data[-_PDF_TRAILER_WINDOW:]:
         raise PdfUnreadableError(source, "Dateiende fehlt")
@@ -58,6 +60,8 @@ def _pdf_attachments(data: bytes, source: str) -> list[tuple[str, bytes]]:
         return pdf.read_embedded_files(Path(source), data)
     except PdfEncryptedError:
         raise EncryptedPdfError(source) from None
+    except PdfLimitError:
+        raise PdfTooLargeError(source, f"mehr als {pdf.MAX_INFLATED_STREAM // 1_000_000} MB") from None
     except PdfError as error:
         raise PdfUnreadableError(source) from error
 

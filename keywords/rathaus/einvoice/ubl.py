@@ -41,8 +41,8 @@ def _tax_total(
 
 def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
     v = Values(source)
-    currency = v.text(root, "cbc:DocumentCurrencyCode")
-    tax_currency = v.text(root, "cbc:TaxCurrencyCode")
+    currency = v.code(root, "cbc:DocumentCurrencyCode")
+    tax_currency = v.code(root, "cbc:TaxCurrencyCode")
     tax_total, subtotals = _tax_total(v, root, currency, tax_currency)
     tax_currencies, amount_currencies = v.currencies(root, v.nodes(root, "cac:TaxTotal/cbc:TaxAmount"))
     lines = tuple(
@@ -50,22 +50,22 @@ def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
             id=v.text(line, "cbc:ID"),
             name=v.text(line, "cac:Item/cbc:Name"),
             quantity=v.amount(line, "cbc:InvoicedQuantity | cbc:CreditedQuantity", "BT-129 (Menge)"),
-            unit=v.text(line, "cbc:InvoicedQuantity/@unitCode | cbc:CreditedQuantity/@unitCode"),
+            unit=v.code(line, "cbc:InvoicedQuantity/@unitCode | cbc:CreditedQuantity/@unitCode"),
             net_amount=v.amount(line, "cbc:LineExtensionAmount", "BT-131 (Nettobetrag der Position)"),
             price=v.amount(line, "cac:Price/cbc:PriceAmount", "BT-146 (Einzelpreis)"),
-            vat_category=v.text(line, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID"),
+            vat_category=v.code(line, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID"),
             vat_rate=v.amount(line, "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent", "BT-152 (Steuersatz)"),
         )
         for line in v.nodes(root, "cac:InvoiceLine | cac:CreditNoteLine")
     )
     breakdown = tuple(
         VatBreakdown(
-            category=v.text(sub, "cac:TaxCategory/cbc:ID"),
+            category=v.code(sub, "cac:TaxCategory/cbc:ID"),
             rate=v.amount(sub, "cac:TaxCategory/cbc:Percent", "BT-119 (Steuersatz)"),
             taxable_amount=v.amount(sub, "cbc:TaxableAmount", "BT-116 (Steuerbemessungsgrundlage)"),
             tax_amount=v.amount(sub, "cbc:TaxAmount", "BT-117 (Steuerbetrag der Kategorie)"),
             exemption_reason=v.text(sub, "cac:TaxCategory/cbc:TaxExemptionReason"),
-            exemption_reason_code=v.text(sub, "cac:TaxCategory/cbc:TaxExemptionReasonCode"),
+            exemption_reason_code=v.code(sub, "cac:TaxCategory/cbc:TaxExemptionReasonCode"),
         )
         for sub in subtotals
     )
@@ -74,7 +74,7 @@ def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
             is_charge=v.indicator(item, "cbc:ChargeIndicator", "ChargeIndicator (Nachlass/Zuschlag)"),
             amount=v.amount(item, "cbc:Amount", "BT-92/BT-99 (Betrag des Nachlasses/Zuschlags)"),
             reason=v.text(item, "cbc:AllowanceChargeReason"),
-            vat_category=v.text(item, "cac:TaxCategory/cbc:ID"),
+            vat_category=v.code(item, "cac:TaxCategory/cbc:ID"),
             vat_rate=v.amount(item, "cac:TaxCategory/cbc:Percent", "BT-96/BT-103 (Steuersatz)"),
         )
         for item in v.nodes(root, "cac:AllowanceCharge")
@@ -82,7 +82,7 @@ def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
     return Invoice(
         number=v.text(root, "cbc:ID"),
         issue_date=v.iso_date(root, "cbc:IssueDate", "BT-2 (Rechnungsdatum)"),
-        type_code=v.text(root, "cbc:InvoiceTypeCode | cbc:CreditNoteTypeCode"),
+        type_code=v.code(root, "cbc:InvoiceTypeCode | cbc:CreditNoteTypeCode"),
         currency=currency,
         seller_name=v.text(root, f"{_SELLER}/cac:PartyLegalEntity/cbc:RegistrationName"),
         buyer_name=v.text(root, f"{_BUYER}/cac:PartyLegalEntity/cbc:RegistrationName"),
@@ -114,4 +114,10 @@ def read(root: Any, source: str, attachment: str | None = None) -> Invoice:
         tax_total_currencies=tax_currencies,
         amount_currencies=amount_currencies,
         attachment=attachment,
+        third_party_payments=tuple(
+            amount for amount in (
+                v.amount(payment, "cbc:PaidAmount", "BT-DEX-002 (Betrag der Zahlung durch Dritte)")
+                for payment in v.nodes(root, "cac:PrepaidPayment")
+            ) if amount is not None
+        ),
     )

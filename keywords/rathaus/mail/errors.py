@@ -59,6 +59,19 @@ class UnreadableMailError(MailError, BusinessError):
     code = "MAIL_UNREADABLE"
 
 
+class MailTooDeepError(UnreadableMailError):
+    """The mail's parts are nested deeper than the parser's limit."""
+
+    code = "MAIL_TOO_DEEP"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"Die Mail ist tiefer als {limit} Ebenen verschachtelt (Teile oder angehängte Mails in Mails) und "
+            "wird nicht geöffnet. Bitte prüfen Sie sie von Hand im Mailprogramm."
+        )
+        self.limit = limit
+
+
 class AttachmentTooLargeError(MailError, BusinessError):
     """An attachment is larger than the allowed size."""
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import email
+import email.parser
 import email.policy
 import email.utils
 import mimetypes
@@ -33,10 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from rathaus.files import safe_file_name
-from rathaus.mail.errors import UnreadableMailError
+from rathaus.mail.errors import MailTooDeepError, UnreadableMailError
 
 POLICY = email.policy.default
 FAST = email.policy.compat32
+
+#: Deepest nesting of multipart and attached-message parts that is parsed; real mails have fewer than ten
+#: levels. Deeper structures (a mail nested thousands of levels, meant to exhaust the parser) are refused.
+MAX_DEPTH = 50
 
 _HEADER_LINE = re.compile(rb"^(From |[!-9;-~]+:)")
 _MAIL_HEADERS = ("from", "date", "subject", "message-id", "to", "mime-version", "received")
@@ -81,6 +86,9 @@ class MailMessage:
     size: int
     raw: bytes = field(repr=False, compare=False)
     uidvalidity: int | None = None
+    #: Why the message's parts could not be read (German, for a clerk), e.g. nested too deeply; its
+    #: attachments are then empty and its body is empty. ``None`` for a readable message.
+    problem: str | None = None
 
     @cached_property
     def email(self) -> EmailMessage:
@@ -122,14 +130,50 @@ class MailMessage:
 # -- parsing ------------------------------------------------------------------------------------------
 
 
+def _depth(msg: Message) -> int:
+    """How deep the message's parts are nested (1 for a message without parts), walked without recursion."""
+    deepest, stack = 0, [(msg, 1)]
+    while stack:
+        part, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend((sub, level + 1) for sub in payload if isinstance(sub, Message))
+    return deepest
+
+
+def _bounded(parse: Any, raw: bytes) -> Any:
+    """Run the stdlib parser, refusing structures deeper than :data:`MAX_DEPTH` (it parses recursively)."""
+    try:
+        msg = parse(raw)
+    except RecursionError:
+        raise MailTooDeepError(MAX_DEPTH) from None
+    if _depth(msg) > MAX_DEPTH:
+        raise MailTooDeepError(MAX_DEPTH)
+    return msg
+
+
 def parse_bytes(raw: bytes) -> EmailMessage:
-    """Parse raw message bytes with the modern policy."""
-    return email.message_from_bytes(raw, policy=POLICY)  # type: ignore[return-value]
+    """Parse raw message bytes with the modern policy.
+
+    Raises :class:`~rathaus.mail.errors.MailTooDeepError` for parts nested deeper than :data:`MAX_DEPTH`.
+    """
+    return _bounded(lambda data: email.message_from_bytes(data, policy=POLICY), raw)  # type: ignore[no-any-return]
 
 
 def parse_fast(raw: bytes) -> Message:
-    """Parse raw message bytes keeping headers as plain strings (fast, for structure)."""
-    return email.message_from_bytes(raw, policy=FAST)
+    """Parse raw message bytes keeping headers as plain strings (fast, for structure).
+
+    Raises :class:`~rathaus.mail.errors.MailTooDeepError` for parts nested deeper than :data:`MAX_DEPTH`.
+    """
+    return _bounded(lambda data: email.message_from_bytes(data, policy=FAST), raw)  # type: ignore[no-any-return]
+
+
+def parse_headers_only(raw: bytes) -> Message:
+    """The message's headers, its body kept as one unparsed text (no parts): for mails too deep to parse."""
+    return email.parser.BytesHeaderParser(policy=FAST).parsebytes(raw)
 
 
 def looks_like_mail(raw: bytes) -> bool:
@@ -137,7 +181,10 @@ def looks_like_mail(raw: bytes) -> bool:
     head = raw.lstrip(b"\r\n")[:65536]
     if not _HEADER_LINE.match(head) or b"\x00" in head.split(b"\n\n", 1)[0]:
         return False
-    msg = parse_fast(raw)
+    try:
+        msg = parse_fast(raw)
+    except MailTooDeepError:
+        msg = parse_headers_only(raw)  # it is a mail, only one that cannot be opened
     return any(name in msg for name in _MAIL_HEADERS)
 
 
@@ -373,9 +420,17 @@ def build_mail_message(
     flags: tuple[str, ...] = (),
     uidvalidity: int | None = None,
 ) -> MailMessage:
-    """A :class:`MailMessage` from raw bytes as stored in a folder."""
-    msg = parse_fast(raw)
-    parts = attachment_parts(msg)
+    """A :class:`MailMessage` from raw bytes as stored in a folder.
+
+    A message whose parts are nested deeper than :data:`MAX_DEPTH` does not fail (one such mail must not
+    stop a mailbox from being listed): it comes with its headers, no attachments and ``problem`` saying why.
+    """
+    problem = None
+    try:
+        msg = parse_fast(raw)
+        parts = attachment_parts(msg)
+    except MailTooDeepError as error:
+        msg, parts, problem = parse_headers_only(raw), [], str(error)
     display, address = sender_of(msg)
     message_id = header_text(msg, "message-id") or None
     mail = MailMessage(
@@ -392,6 +447,7 @@ def build_mail_message(
         size=len(raw),
         raw=raw,
         uidvalidity=uidvalidity,
+        problem=problem,
     )
     mail.__dict__["_structure"] = msg  # prime the cached parses
     mail.__dict__["_parts"] = parts
@@ -434,6 +490,8 @@ def summarize_eml(path: str | Path) -> dict[str, Any]:
             "Bitte eine .eml-Datei (RFC 5322) angeben."
         )
     mail = build_mail_message(raw, uid=file.name, folder=str(file.parent))
+    if mail.problem:
+        raise UnreadableMailError(f"Mail-Datei '{shown}': {mail.problem}")
     return {
         "subject": mail.subject,
         "from": mail.sender,

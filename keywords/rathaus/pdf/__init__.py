@@ -21,6 +21,7 @@ from rathaus.pdf.errors import (
     PdfEncryptedError,
     PdfError,
     PdfNotFoundError,
+    PdfTooLargeError,
     UnknownFieldError,
 )
 from rathaus.pdf.fields import FormFieldKeywords
@@ -36,6 +37,7 @@ __all__ = [
     "PdfEncryptedError",
     "PdfError",
     "PdfNotFoundError",
+    "PdfTooLargeError",
     "UnknownFieldError",
 ]
 

@@ -76,6 +76,20 @@ class PdfBrokenError(PdfError):
         )
 
 
+class PdfTooLargeError(PdfError):
+    """A stream of the PDF (page content, image, embedded file) inflates beyond the library's limit."""
+
+    code = "PDF_TOO_LARGE"
+
+    def __init__(self, path: str | Path, limit_mb: int) -> None:
+        super().__init__(
+            f"Die Datei '{file_label(path)}' enthält Daten, die entpackt größer als {limit_mb} MB sind "
+            "(möglicherweise eine Dekompressionsbombe); sie wird nicht gelesen. Bitte fordern Sie eine "
+            "kleinere Fassung der Datei an oder prüfen Sie sie von Hand.",
+            path=path,
+        )
+
+
 class PdfEncryptedError(PdfError):
     """The PDF needs a password to be opened."""
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import warnings
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +37,7 @@ from rathaus.pdf.errors import (
     PdfEncryptedError,
     PdfError,
     PdfNotFoundError,
+    PdfTooLargeError,
     UnknownFieldError,
     file_label,
 )
@@ -46,6 +49,14 @@ _log = logging.getLogger(__name__)
 #: A PDF header may follow up to 1 KiB of junk; the end-of-file marker sits in the last KiB.
 _HEADER_WINDOW = 1024
 _TRAILER_WINDOW = 1024
+
+#: Largest inflated size of one stream (page content, image, embedded file, object stream), as pypdf's own
+#: default limit; a PDF beyond it is refused as too large instead of filling the memory (decompression bomb).
+MAX_INFLATED_STREAM = 75_000_000
+#: Largest inflated size of all Flate streams of a PDF whose text PDFium reads (it has no limit of its own).
+MAX_INFLATED_TOTAL = 512_000_000
+_STREAM_START = re.compile(rb"stream(?:\r\n|\n|\r)")
+_INFLATE_CHUNK = 1 << 20
 
 # Field flags (PDF 32000-1, 12.7.4)
 FF_MULTILINE = 1 << 12
@@ -114,12 +125,63 @@ def _engine_errors() -> tuple[type[BaseException], ...]:
 _ENGINE_ERRORS = _engine_errors()
 
 
+def _inflated_size(data: bytes, start: int, limit: int) -> int:
+    """How many bytes the zlib stream at ``start`` inflates to, counting no further than just past ``limit``.
+
+    Inflates in pieces and throws the output away, so memory stays at about one MiB whatever the stream holds.
+    A damaged stream counts as far as it inflates.
+    """
+    inflater = zlib.decompressobj()
+    size, offset = 0, start + _INFLATE_CHUNK
+    pending = data[start:offset]
+    while pending and size <= limit:
+        try:
+            size += len(inflater.decompress(pending, _INFLATE_CHUNK))
+        except zlib.error:
+            break
+        if inflater.eof:
+            break
+        pending = inflater.unconsumed_tail
+        if not pending and offset < len(data):
+            pending, offset = data[offset:offset + _INFLATE_CHUNK], offset + _INFLATE_CHUNK
+    return size
+
+
+def check_inflated_size(
+    path: Path, data: bytes, per_stream: int = MAX_INFLATED_STREAM, total: int = MAX_INFLATED_TOTAL
+) -> None:
+    """Refuse a PDF with a Flate stream that inflates beyond ``per_stream`` bytes, or all beyond ``total``.
+
+    A look at the raw file before PDFium sees it (PDFium inflates without any limit): every ``stream``
+    keyword followed by zlib data is inflated as far as the limit, in pieces. Raises
+    :class:`PdfTooLargeError`. Streams of an encrypted PDF are not zlib data and are not counted.
+    """
+    inflated = 0
+    for found in _STREAM_START.finditer(data):
+        start = found.end()
+        if data[start:start + 1] != b"\x78":  # every zlib stream starts with 0x78 (deflate, 32K window)
+            continue
+        size = _inflated_size(data, start, per_stream)
+        inflated += size
+        if size > per_stream or inflated > total:
+            raise PdfTooLargeError(path, (per_stream if size > per_stream else total) // 1_000_000)
+
+
 @contextlib.contextmanager
 def _guard(path: Path) -> Iterator[None]:
-    """Turn whatever an engine raises on a damaged file into :class:`PdfBrokenError`."""
+    """Turn whatever an engine raises on a damaged file into :class:`PdfBrokenError`.
+
+    pypdf's own limits on inflated streams (75 MB, ``LimitReachedError``) and a ``MemoryError`` become
+    :class:`PdfTooLargeError`.
+    """
+    from pypdf.errors import LimitReachedError
+
     try:
         with _quiet():
             yield
+    except (LimitReachedError, MemoryError):
+        _log.debug("PDF engine hit a size limit on %s", path, exc_info=True)
+        raise PdfTooLargeError(path, MAX_INFLATED_STREAM // 1_000_000) from None
     except _ENGINE_ERRORS as error:
         _log.debug("PDF engine failed on %s", path, exc_info=True)
         raise PdfBrokenError(path) from error
@@ -379,6 +441,7 @@ def read_text(path: str | Path, pages: Iterable[int] | None = None) -> dict[int,
     raises :class:`PageOutOfRangeError` before any text is read.
     """
     path, data = _load(path)
+    check_inflated_size(path, data)
     with _guard(path), _pdfium_document(path, data) as document:
         count = len(document)
         wanted = list(range(1, count + 1)) if pages is None else sorted(set(pages))

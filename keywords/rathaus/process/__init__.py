@@ -16,9 +16,20 @@ from rathaus.core.config import ConfigError, load_robot_config, override_files
 from rathaus.core.project import Project
 from rathaus.core.runner import append_run_summary
 from rathaus.errors import ApplicationError, BusinessError, RathausError, recent_error
+from rathaus.process.failures import DEFAULT_LIMIT as DEFAULT_FAILURE_LIMIT
+from rathaus.process.failures import FailureLedger
 from rathaus.translation import load_translation
 
 __all__ = ["ConfigError", "Process"]
+
+
+def _ledger_path(ledger: Path | str) -> Path:
+    """A ledger file; a relative path lies below ``RATHAUS_HOME`` (the project's ``var/`` without it)."""
+    path = Path(ledger)
+    if path.is_absolute():
+        return path
+    home = os.environ.get("RATHAUS_HOME")
+    return (Path(home) if home else Project.locate().home) / path
 
 
 def _resolve_local_urls(value: Any, home: Path) -> Any:
@@ -151,6 +162,55 @@ class _Keywords:
         See also `Classify Failure`.
         """
         raise ApplicationError(message, code=code)
+
+    @keyword
+    def record_unexpected_failure(
+        self, case: str, message: str, ledger: Path, limit: int = DEFAULT_FAILURE_LIMIT
+    ) -> DotDict:
+        """Counts an unexpected failure of one case; tells when it failed so ``limit`` times in a row.
+
+        A case that fails with an unexpected error (``Classify Failure`` gives code ``UNEXPECTED``) stays in
+        the inbox and is tried again next run. Once it has failed that way ``limit`` times in a row, hand
+        it to a clerk (release its work item as a business error with ``note`` as message, so that its
+        mail goes to the review folder) instead of trying again forever: the other cases keep flowing.
+
+        | =Arguments= | =Description= |
+        | ``case`` | The case's stable key, e.g. the work item key ``<Message-ID>#rechnung.xml``. |
+        | ``message`` | The failure message. |
+        | ``ledger`` | JSON file that keeps the counts across runs; a relative path is below ``RATHAUS_HOME``. |
+        | ``limit`` | Failures in a row that hand the case to a clerk (default 3). |
+
+        Returns ``count``, ``limit``, ``reached`` (``True`` when ``count`` reaches ``limit``) and ``note``,
+        the German message for the clerk. Call `Clear Unexpected Failures` when the case ends any other way.
+
+        Example:
+        | ${failure}=    Classify Failure    ${error}
+        | IF    $failure.code == 'UNEXPECTED'
+        |     ${count}=    Record Unexpected Failure    ${key}    ${error}    ${CONFIG.stadt}/prozess/fehler.json
+        |     IF    ${count.reached}
+        |         Release Input Work Item    FAILED    BUSINESS    WIEDERHOLT_UNERWARTET    ${count.note}
+        |     END
+        | END
+
+        See also `Classify Failure`.
+        """
+        counted = FailureLedger(_ledger_path(ledger)).record(case, message, limit)
+        if counted.reached:
+            logger.warn(counted.note)
+        return DotDict(count=counted.count, limit=counted.limit, reached=counted.reached, note=counted.note)
+
+    @keyword
+    def clear_unexpected_failures(self, case: str, ledger: Path) -> int:
+        """Ends the row of unexpected failures of a case that was now processed some other way; returns the old count.
+
+        | =Arguments= | =Description= |
+        | ``case`` | The case's key, as given to `Record Unexpected Failure`. |
+        | ``ledger`` | The same JSON file as there. |
+
+        Example:
+        | Clear Unexpected Failures    ${key}    ${CONFIG.stadt}/prozess/fehler.json
+        """
+        return FailureLedger(_ledger_path(ledger)).clear(case)
 
     @keyword
     def append_to_run_summary(self, lines: list[str] | str) -> Path | None:
