@@ -205,10 +205,10 @@ def test_starting_and_cancelling_work_the_same_on_postgresql(tmp_path, postgres_
     room = make_room(tmp_path / "data", postgres_url)
     client = room.client("gi.clerk")
     response = client.post(f"/roboter/{room.robot('giessen')}/starten", data={"csrf_token": token_of(client)},
-                           files=[("dateien", ("antrag.eml", b"x", "message/rfc822"))])
+                           files=[("dateien", ("antrag.eml", application_mail(1), "message/rfc822"))])
     run_id = int(response.headers["location"].split("/")[2].split("?")[0])
     assert room.client("mr.clerk").get(f"/laeufe/{run_id}").status_code == 404
-    assert "antrag.eml" in client.get(f"/laeufe/{run_id}").text
+    assert "Geburtsurkunde.pdf" in client.get(f"/laeufe/{run_id}").text
     client.post(f"/laeufe/{run_id}/abbrechen", data={"csrf_token": token_of(client)})
     assert "Zur Klärung" in client.get(f"/laeufe/{run_id}").text
     room.db.dispose()

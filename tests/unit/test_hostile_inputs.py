@@ -33,7 +33,7 @@ COMMANDS = {
 
 #: Runs every file through one command inside one process and prints one JSON line per file.
 WORKER = r"""
-import contextlib, io, json, resource, signal, sys, time, traceback
+import contextlib, io, json, signal, sys, time, traceback
 from rathaus.cli import main
 
 class Timeout(BaseException):
@@ -60,7 +60,9 @@ for file in files:
         signal.alarm(0)
     print(json.dumps({"file": file, "code": code, "stderr": err.getvalue(), "crash": crash,
                       "seconds": time.perf_counter() - started}), flush=True)
-print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))
+# VmHWM is this process's own peak; ru_maxrss would also count the parent's size at fork (kept across exec)
+peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"peak_mb": peak_kb // 1024}))
 """
 
 
