@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/crashtest.py [--kills 100] [--good 14] [--seed 2026] [--keep]
 
 Trials on a fresh ``RATHAUS_HOME`` each, with 20 sample applications (14 complete, 6 of every bad kind) in the
-Maildir inbox: 1 to 4 runs per trial are killed (SIGKILL of the whole process group) after a random delay or at
+Maildir inbox: 4 to 8 runs per trial are killed (SIGKILL of the whole process group) after a random delay or at
 a random crash point of the work item library (while the producer saves a mail's attachments, between entry
 and letter, before a release, ...), then the robot runs until every mail is handled and the trial is checked:
 each complete application entered exactly once, each mail in exactly one folder, no wrong letter, at most the
