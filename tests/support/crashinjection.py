@@ -56,9 +56,9 @@ RUN_TIMEOUT_S = 420.0
 
 
 def short_home(prefix: str = "/tmp/ck") -> Path:
-    """A new, short ``RATHAUS_HOME`` (``/tmp/ck<n>``). Short, because Chromium's socket below the run's
-    temporary folder (``<home>/<city>/<process>/temp/<run>/…/SingletonSocket``) must fit the 107 bytes of a Unix
-    socket path."""
+    """A new, short ``RATHAUS_HOME`` (``/tmp/ck<n>``). Short, because the trial's temporary folder lives in it
+    (``<home>/tmp``, the run's own below it) and Chromium's ``SingletonSocket`` there must fit the 107 bytes of a
+    Unix socket path."""
     for number in range(1, 100_000):
         path = Path(f"{prefix}{number}")
         try:
