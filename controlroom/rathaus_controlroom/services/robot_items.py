@@ -165,6 +165,12 @@ def _close_open_attempts(session: Session, item: WorkItem, now: datetime, state:
         row.state, row.code, row.message, row.finished_at = state, code, message, now
 
 
+def _requeue(session: Session, item: WorkItem, now: datetime, ended: str, code: str, message: str) -> None:
+    """Put a held item back into the queue; its open attempt ends as ``ended`` with ``code`` and ``message``."""
+    item.state, item.holder, item.lease_until, item.updated_at = ItemState.NEW, None, None, now
+    _close_open_attempts(session, item, now, ended, code, message)
+
+
 def _held_item(session: Session, run: Run, item_id: int, writable_new: bool = False) -> WorkItem:
     """An item of the run's robot that this attempt holds (or, with ``writable_new``, created and not yet handed
     on); another robot's or city's item is :class:`NotFound`, one held by somebody else :class:`Conflict`."""
@@ -224,9 +230,8 @@ def release_stale(session: Session, run: Run, now: datetime | None = None) -> in
     for item in session.scalars(select(WorkItem).where(WorkItem.run_id == run.id,
                                                        WorkItem.state == ItemState.IN_PROGRESS)):
         if item.holder != current:
-            item.state, item.holder, item.lease_until, item.updated_at = ItemState.NEW, None, None, now
-            _close_open_attempts(session, item, now, ItemState.FAILED_APPLICATION.value, "RUNNER_AUSGEFALLEN",
-                                 "Der Runner fiel während des Versuchs aus; der Vorgang wurde erneut eingereiht.")
+            _requeue(session, item, now, ItemState.FAILED_APPLICATION.value, "RUNNER_AUSGEFALLEN",
+                     "Der Runner fiel während des Versuchs aus; der Vorgang wurde erneut eingereiht.")
             count += 1
     return count
 
@@ -250,10 +255,9 @@ def end_attempt(session: Session, run: Run, now: datetime | None = None, max_att
                                                        WorkItem.state == ItemState.IN_PROGRESS,
                                                        WorkItem.holder == holder(run.id, run.attempt))):
         if cancelled:
-            item.state, item.holder, item.lease_until, item.updated_at = ItemState.NEW, None, None, now
             item.attempts = max((item.attempts or 1) - 1, 0)
-            _close_open_attempts(session, item, now, ItemState.NEW.value, "LAUF_ABGEBROCHEN",
-                                 "Der Lauf wurde abgebrochen, bevor der Vorgang fertig war.")
+            _requeue(session, item, now, ItemState.NEW.value, "LAUF_ABGEBROCHEN",
+                     "Der Lauf wurde abgebrochen, bevor der Vorgang fertig war.")
         else:
             release(session, run, item.id, False,
                     {"type": "APPLICATION", "code": "NICHT_BEENDET",

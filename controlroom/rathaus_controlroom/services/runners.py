@@ -269,10 +269,6 @@ def heartbeat(session: Session, runner_id: int, city_id: str, run_id: int, now: 
     return run
 
 
-def _items(session: Session, run: Run) -> list[WorkItem]:
-    return list(session.scalars(select(WorkItem).where(WorkItem.run_id == run.id).order_by(WorkItem.id)))
-
-
 def finish(session: Session, runner_id: int, city_id: str, run_id: int, exit_code: int, message: str | None = None,
            item_results: list[dict[str, Any]] | None = None, now: datetime | None = None,
            max_item_attempts: int = 3, retry_base_s: int = 60, cases_done: int | None = None,
@@ -284,7 +280,7 @@ def finish(session: Session, runner_id: int, city_id: str, run_id: int, exit_cod
     first, also in a cancelled run; the items left open go to the clerk's worklist as "abgebrochen" in a
     cancelled run and end as the run did otherwise (DONE after success, an application failure otherwise).
     """
-    from rathaus_controlroom.services.robot_items import end_attempt
+    from rathaus_controlroom.services.robot_items import end_attempt, run_items
 
     now = _now(now)
     run = _held(session, runner_id, city_id, run_id)
@@ -316,7 +312,7 @@ def finish(session: Session, runner_id: int, city_id: str, run_id: int, exit_cod
         _record_items(session, run, results, default, None if exit_code == 0 else "LAUF_FEHLGESCHLAGEN",
                       None if exit_code == 0 else f"Lauf {run.id} ist fehlgeschlagen: {run.message or 'ohne Angabe'}",
                       now, max_item_attempts, retry_base_s)
-    items = _items(session, run)
+    items = run_items(session, run)
     if items:
         run.cases_total = max(run.cases_total or 0, len(items))
         run.cases_done = max(run.cases_done or 0, sum(1 for i in items if not i.state.is_open))

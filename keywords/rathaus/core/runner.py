@@ -53,8 +53,8 @@ def append_run_summary(lines: list[str]) -> Path | None:
         ) from None
     return path
 
-#: a run's temporary folder (attachments, letters in the making, browser profiles): ``rathaus-lauf-<pid>-<random>``
-_TEMP_NAME = re.compile(r"^rathaus-lauf-(\d+)-[0-9a-f]{8}$")
+#: a run's temporary folder (attachments, letters in the making, browser profiles), see :func:`temp_folder`
+_TEMP_NAME = re.compile(r"^rathaus-lauf-(\d+)-(\d+|-)-[0-9a-f]{8}$")
 _PR_SET_PDEATHSIG = 1
 
 
@@ -71,26 +71,20 @@ def die_with_parent() -> None:
         _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def temp_folder() -> Path:
-    """This run's temporary folder ``<system temp>/rathaus-lauf-<pid>-<random>`` (a short path: Chromium's
-    profile sockets must fit into 108 bytes); the folders of earlier runs whose process is gone (killed, machine
-    down) are removed first: they hold case data."""
+    """This run's temporary folder ``<system temp>/rathaus-lauf-<pid>-<start>-<random>`` (a short path: Chromium's
+    profile sockets must fit into 108 bytes); the folders of earlier runs whose process certainly died (killed,
+    machine down; a reused pid is told apart by its start time, see :mod:`rathaus.workitems.holders`) are removed
+    first: they hold case data."""
+    from rathaus.workitems.holders import UNKNOWN_START, Holder, host_name, process_start
+
     root = Path(tempfile.gettempdir())
     for folder in root.glob("rathaus-lauf-*"):
         found = _TEMP_NAME.match(folder.name)
-        if found and not _process_alive(int(found[1])):
+        if found and Holder(host_name(), int(found[1]), found[2]).is_dead():
             shutil.rmtree(folder, ignore_errors=True)
-    own = root / f"rathaus-lauf-{os.getpid()}-{secrets.token_hex(4)}"
+    pid = os.getpid()
+    own = root / f"rathaus-lauf-{pid}-{process_start(pid) or UNKNOWN_START}-{secrets.token_hex(4)}"
     own.mkdir(mode=0o700)
     return own
 

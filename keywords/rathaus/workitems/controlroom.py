@@ -19,6 +19,7 @@ The queue is always the run's robot; the queue names only say which role a step 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import mimetypes
@@ -27,6 +28,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -94,15 +96,17 @@ class ControlRoomAdapter(BaseAdapter):
 
     # -- HTTP ------------------------------------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str = "", body: bytes | None = None, content_type: str | None = None,
-              ) -> tuple[int, bytes]:
+    @contextlib.contextmanager
+    def _open(self, method: str, path: str = "", body: bytes | None = None, content_type: str | None = None,
+              ) -> Iterator[Any]:
+        """The control room's answer to one request; its refusals as the library's errors."""
         request = urllib.request.Request(self.base + path, data=body, method=method)  # noqa: S310 - http(s) only
         request.add_header("Authorization", f"Bearer {self.token}")
         if content_type:
             request.add_header("Content-Type", content_type)
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_S) as answer:  # noqa: S310
-                return answer.status, answer.read()
+                yield answer
         except urllib.error.HTTPError as error:
             detail = _detail(error.read())
             if error.code == 409:
@@ -118,6 +122,11 @@ class ControlRoomAdapter(BaseAdapter):
                 f"Der Kontrollraum {self.settings.controlroom_url} ist nicht erreichbar ({reason}): der Vorgang "
                 "bleibt reserviert und wird nach Ablauf der Frist erneut versucht."
             ) from None
+
+    def _call(self, method: str, path: str = "", body: bytes | None = None, content_type: str | None = None,
+              ) -> tuple[int, bytes]:
+        with self._open(method, path, body, content_type) as answer:
+            return answer.status, answer.read()
 
     def _json(self, method: str, path: str = "", data: Any = None) -> Any:
         body = json.dumps(data).encode() if data is not None else None
@@ -190,25 +199,15 @@ class ControlRoomAdapter(BaseAdapter):
         return list(self._item(item_id).get("files") or [])
 
     def get_file(self, item_id: str, name: str, target: Path) -> None:
-        request = urllib.request.Request(f"{self.base}/{_quote(item_id)}/files/{_quote(name)}")  # noqa: S310
-        request.add_header("Authorization", f"Bearer {self.token}")
         target = Path(target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as answer, target.open("wb") as out:  # noqa: S310
-                shutil.copyfileobj(answer, out)
-        except urllib.error.HTTPError as error:
-            detail = _detail(error.read())
-            if error.code == 409:
-                raise LeaseLostError(detail) from None
-            raise WorkItemFileMissingError(f"Datei '{name}' von Arbeitselement {item_id}: {detail}") from None
+        with self._open("GET", f"/{_quote(item_id)}/files/{_quote(name)}") as answer, target.open("wb") as out:
+            shutil.copyfileobj(answer, out)
 
     def add_file(self, item_id: str, name: str, source: Path) -> None:
-        self._remember(self._json_body("PUT", f"/{_quote(item_id)}/files/{_quote(name)}", Path(source)))
-
-    def _json_body(self, method: str, path: str, source: Path) -> dict[str, Any]:
-        _, answer = self._call(method, path, source.read_bytes(), "application/octet-stream")
-        return json.loads(answer)
+        _, answer = self._call("PUT", f"/{_quote(item_id)}/files/{_quote(name)}", Path(source).read_bytes(),
+                               "application/octet-stream")
+        self._remember(json.loads(answer))
 
     def remove_file(self, item_id: str, name: str) -> None:
         self._remember(self._json("DELETE", f"/{_quote(item_id)}/files/{_quote(name)}"))
