@@ -4,12 +4,17 @@ The docket is an internal document of the city: it shows the sender's address so
 can answer, while logs and run summaries never do. It is delivered as a new message in the department's
 folder, threaded to the original mail (In-Reply-To and References name the original Message-ID), and has
 a Message-ID derived from the original's, so a rerun finds it instead of writing a second one.
+
+An item uploaded in the control room has no mail in the mailbox: its docket mail carries the uploaded
+documents as attachments after the docket PDF, so the department's folder still holds everything; a loose
+file (no Message-ID) is named by its upload reference and its docket is threaded to nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -55,7 +60,8 @@ class Docket:
     """Everything the docket shows."""
 
     number: str
-    received: datetime | None
+    #: a time from the mail, or only the day (an upload)
+    received: datetime | date | None
     subject: str
     sender: str
     assignment: str
@@ -74,6 +80,10 @@ class Docket:
     #: why a clerk has to look (empty for a routed item)
     reason: str = ""
     note: str = ""
+    #: how it came in when not by mail, e.g. ``Upload im Kontrollraum (Referenz UP-7)``
+    channel: str = ""
+    #: the clerk's remark from the case data (``fall.bemerkung``)
+    remark: str = ""
     created: datetime = field(default_factory=lambda: datetime.now().astimezone())
 
     def __repr__(self) -> str:
@@ -83,10 +93,14 @@ class Docket:
 
     def rows(self) -> list[tuple[str, str]]:
         """Label and value of each line of the docket, in order."""
-        received = f"{self.received:%d.%m.%Y, %H:%M Uhr}" if self.received else "unbekannt"
+        if isinstance(self.received, datetime):
+            received = f"{self.received:%d.%m.%Y, %H:%M Uhr}"
+        else:
+            received = f"{self.received:%d.%m.%Y}" if self.received else "unbekannt"
         rows = [
             ("Eingangsnummer", self.number),
             ("Eingangsdatum", received),
+            *([("Eingangsweg", self.channel)] if self.channel else []),
             ("Betreff", shorten(self.subject) or "(ohne Betreff)"),
             ("Absender", self.sender or "(unbekannt)"),
             ("Zuordnung", f"{self.assignment} – Ordner „{self.folder}“"),
@@ -106,6 +120,8 @@ class Docket:
         rows.append(("Texterkennung (OCR)", self.ocr))
         rows.append(("Bearbeitungsfrist", f"{self.deadline:%d.%m.%Y}"))
         rows.append(("Übergeben", f"{self.handed_over_by}, {self.created:%d.%m.%Y, %H:%M Uhr}"))
+        if self.remark:
+            rows.append(("Bemerkung", shorten(self.remark, 500)))
         if self.note:
             rows.append(("Hinweis", self.note))
         return rows
@@ -181,28 +197,43 @@ def write_docket_pdf(docket: Docket, path: str | Path) -> Path:
 
 
 def docket_mail(
-    docket: Docket, pdf: str | Path, original_message_id: str, sender: str, sender_name: str = "Poststelle"
+    docket: Docket, pdf: str | Path, original_message_id: str | None, sender: str, sender_name: str = "Poststelle",
+    *, key: str | None = None, enclosures: Sequence[str | Path] = (),
 ) -> EmailMessage:
-    """The message that carries the docket into the department's folder, threaded to the original."""
+    """The message that carries the docket into the department's folder, threaded to the original.
+
+    ``key`` derives its Message-ID (default ``original_message_id``); an uploaded loose file has no original
+    (``None``) and is named by ``key``, its upload reference. ``enclosures`` (an upload's documents, which are
+    in no mailbox) are attached after the docket PDF.
+    """
     domain = sender.rpartition("@")[2] or "localhost"
     message = EmailMessage()
     message["From"] = formataddr((sender_name, sender))
     message["To"] = formataddr((docket.assignment, sender))
     message["Subject"] = shorten(f"Laufzettel {docket.number}: {docket.subject or '(ohne Betreff)'}", 200)
     message["Date"] = format_datetime(docket.created)
-    message["Message-ID"] = docket_message_id(original_message_id, domain)
-    message["In-Reply-To"] = original_message_id
-    message["References"] = original_message_id
+    message["Message-ID"] = docket_message_id(key or original_message_id or docket.number, domain)
+    if original_message_id:
+        message["In-Reply-To"] = original_message_id
+        message["References"] = original_message_id
     message["X-Rathaus-Laufzettel"] = docket.number
+    if enclosures:
+        where = f"Die Unterlagen ({len(enclosures)} Datei(en)) hängen nach dem Laufzettel an; im Postfach gibt es " \
+                "keine ursprüngliche Mail."
+    else:
+        where = f"Die ursprüngliche Mail liegt im selben Ordner (Bezug: {original_message_id})."
     lines = [
         f"Laufzettel zum Posteingang {docket.number}",
         "",
         *(f"{name}: {value}" for name, value in docket.rows()),
         "",
-        f"Die ursprüngliche Mail liegt im selben Ordner (Bezug: {original_message_id}).",
+        where,
         "Der Laufzettel hängt als PDF an.",
     ]
     message.set_content("\n".join(line.replace("\n", "\n    ") for line in lines))
     pdf = Path(pdf)
     message.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name)
+    for enclosure in map(Path, enclosures):
+        maintype, _, subtype = (mimetypes.guess_type(enclosure.name)[0] or "application/octet-stream").partition("/")
+        message.add_attachment(enclosure.read_bytes(), maintype=maintype, subtype=subtype, filename=enclosure.name)
     return message

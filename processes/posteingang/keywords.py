@@ -13,17 +13,27 @@ from pathlib import Path
 from typing import Any
 
 from rathaus.core.runner import append_run_summary
-from rathaus.errors import ApplicationError
+from rathaus.errors import ApplicationError, BusinessError
 from robot.api.deco import keyword, library
 from robot.utils import DotDict
 
-from posteingang.content import MailItem, read_item
-from posteingang.docket import Docket, deadline, docket_mail, intake_number, write_docket_pdf
+from posteingang.content import MailItem, read_files, read_item
+from posteingang.docket import Docket, deadline, docket_mail, docket_message_id, intake_number, write_docket_pdf
 from posteingang.ocr import OcrSettings, check_available, describe, mean_confidence
 from posteingang.routing import Routing, RoutingRules
 
 #: What a clerk reads as the reason an item came to the review folder, by ``Routing.reason``.
 UNCLEAR_CODES = {"kein_treffer": "KEIN_TREFFER", "gleichstand": "GLEICHSTAND", "zu_wenig_punkte": "ZU_WENIG_PUNKTE"}
+#: ``Routing.reason`` of a department the clerk chose in the case data (``fall.fachbereich``).
+BY_CLERK = "sachbearbeitung"
+#: The stored mail of an item from version 0.1.0 of the producer (devdata has this shape too).
+STORED_MAIL = "nachricht.eml"
+
+
+class UnknownDepartmentError(BusinessError):
+    """The clerk's ``fall.fachbereich`` names no department of the city's rules."""
+
+    code = "FACHBEREICH_UNBEKANNT"
 
 
 class Laufzettel(DotDict):
@@ -39,11 +49,13 @@ class Laufzettel(DotDict):
 class Posteingang:
     """Keywords of the process 'posteingang' (digital mail room): routing rules, OCR and dockets.
 
-    The robot's steps (``steps/*.resource``) take each mail of the general mailbox as a work item, then
-    call `Read Mail Item` (text of body and attachments, OCR for scans), `Route Mail Item` (the city's
-    rules from ``resources/cities/<stadt>/posteingang.yaml``) and `Prepare Docket` (the Laufzettel PDF and
-    the mail that carries it into the department's folder). Items that no rule decides, or whose scan is
-    unreadable, go to the review folder with a docket that says why.
+    The robot's steps (``steps/*.resource``) take each mail of the general mailbox as a work item (uploads
+    come from the control room), then call `Read Work Item Content` once (text of body and documents, OCR
+    for scans) and keep it with `Case Data Of Mail Item` (variables ``fall`` and ``inhalt``); every attempt
+    works from the kept data (`Mail Item From Case Data`): `Route Mail Item` (the clerk's
+    ``fall.fachbereich``, else the city's rules from ``resources/cities/<stadt>/posteingang.yaml``) and
+    `Prepare Docket` (the Laufzettel PDF and the mail that carries it into the department's folder). Items
+    that no rule decides, or whose scan is unreadable, go to the review folder with a docket that says why.
 
     Values that hold personal data (``MailItem``, ``Laufzettel``) show only their case number in logs.
     """
@@ -131,41 +143,140 @@ class Posteingang:
         return read_item(eml, case, self._ocr, when)
 
     @keyword
-    def route_mail_item(self, item: MailItem) -> Routing:
-        """Scores the city's rules against the item and returns the routing.
+    def read_work_item_content(self, files: list[str], variables: Mapping[str, Any], case: str) -> MailItem:
+        """Reads what a work item brings: a mail case, an upload, or a stored mail of the old producer.
+
+        A mail case (the producer's, or an ``.eml`` uploaded in the control room) and an uploaded loose file
+        have their documents as files and ``absender``, ``betreff``, ``eingang``, ``text`` as variables (see
+        ``read_files`` in ``posteingang.content``); an item of version 0.1.0 of the producer (no variable
+        ``quelle``) holds the whole mail as ``nachricht.eml``, read with `Read Mail Item`. Documents are read
+        as there: PDF text layer, OCR for scans, e-invoices; an unreadable one is kept in ``problems``.
+
+        | =Arguments= | =Description= |
+        | ``files`` | Paths of the work item's files (``Get Work Item Files``). |
+        | ``variables`` | The work item's variables (``Get Work Item Variables``). |
+        | ``case`` | The case reference: the Message-ID, else the upload's ``referenz``. |
+
+        Example:
+        | ${files}=        Get Work Item Files    *    ${folder}/dateien
+        | ${variables}=    Get Work Item Variables
+        | ${item}=         Read Work Item Content    ${files}    ${variables}    ${case}
+
+        See also `Case Data Of Mail Item`.
+        """
+        paths = [Path(f) for f in files]
+        stored = [path for path in paths if path.name == STORED_MAIL]
+        if stored and not variables.get("quelle"):
+            return self.read_mail_item(stored[0], case, variables.get("eingang"))
+        return read_files(paths, variables, case, self._ocr)
+
+    @keyword
+    def case_data_of_mail_item(self, item: MailItem, fall: Mapping[str, Any] | None = None) -> DotDict:
+        """Returns what the work item keeps of a read item: ``fall`` (the case data the clerk sees and may
+        correct: ``absender``, ``betreff``, ``eingang``, ``fachbereich``, ``bemerkung``) and ``inhalt`` (what the
+        documents said: attachments, OCR figures, problems, the text for the rules).
+
+        Case data a clerk already gave (``fall``) win over what was read.
+
+        | =Arguments= | =Description= |
+        | ``item`` | The item from `Read Work Item Content`. |
+        | ``fall`` | Case data the work item has already, or ``None``. |
+
+        Example:
+        | ${kept}=    Case Data Of Mail Item    ${item}
+        | Set Work Item Variables    fall=${kept.fall}    inhalt=${kept.inhalt}
+        | Save Work Item
+        """
+        data = item.case_data()
+        data.update({key: value for key, value in dict(fall or {}).items() if key in data})
+        return DotDict(fall=data, inhalt=item.kept())
+
+    @keyword
+    def mail_item_from_case_data(self, fall: Mapping[str, Any], inhalt: Mapping[str, Any], case: str) -> MailItem:
+        """The item as the work item keeps it: sender, subject and date from ``fall`` (as the clerk may have
+        corrected them), the documents from ``inhalt``; nothing is read or recognised again.
+
+        | =Arguments= | =Description= |
+        | ``fall`` | The case data (work item variable ``fall``). |
+        | ``inhalt`` | What the documents said (work item variable ``inhalt``). |
+        | ``case`` | The case reference. |
+
+        Example:
+        | ${item}=    Mail Item From Case Data    ${fall}    ${inhalt}    ${case}
+        """
+        return MailItem.from_case_data(fall, inhalt, case)
+
+    @keyword
+    def route_mail_item(self, item: MailItem, fachbereich: str | None = None) -> Routing:
+        """Scores the city's rules against the item and returns the routing; a clerk's department wins.
 
         The result has ``department`` (``None`` when a clerk has to decide), ``score``, ``hits``, ``scores``
         (points per department) and ``reason``: ``zugeordnet``, ``kein_treffer`` (no rule matched),
         ``gleichstand`` (the best two departments tie) or ``zu_wenig_punkte`` (below ``mindestpunktzahl``).
+        With ``fachbereich`` (the clerk's ``fall.fachbereich``) that department gets the item whatever the
+        rules say (``reason`` ``sachbearbeitung``; the rules' points stay for the docket); a key the rules do
+        not know is a business error for the clerk, naming the keys there are.
 
         | =Arguments= | =Description= |
-        | ``item`` | The item from `Read Mail Item`. |
+        | ``item`` | The item from `Mail Item From Case Data` or `Read Mail Item`. |
+        | ``fachbereich`` | Department key the clerk chose, or empty. |
 
         Example:
-        | ${routing}=    Route Mail Item    ${item}
+        | ${routing}=    Route Mail Item    ${item}    fachbereich=${fall}[fachbereich]
         | Log    ${routing.reason}
 
         See also `Prepare Docket`.
         """
-        return self.rules.route(item.evidence())
+        routing = self.rules.route(item.evidence())
+        chosen = str(fachbereich or "").strip()
+        if not chosen:
+            return routing
+        department = self.rules.departments.get(chosen)
+        if department is None:
+            known = ", ".join(f"{key} ({d.name})" for key, d in self.rules.departments.items())
+            raise UnknownDepartmentError(
+                f"Posteingang {item.message_id}: Den Fachbereich '{chosen}' gibt es in den Zuordnungsregeln nicht. "
+                f"Bitte im Fall einen dieser Schlüssel eintragen und erneut versuchen: {known}."
+            )
+        return Routing(department, routing.score, routing.hits, routing.scores, BY_CLERK)
 
     @keyword
-    def prepare_docket(self, item: MailItem, routing: Routing, directory: Path) -> Laufzettel:
+    def failure_ledger(self) -> str:
+        """The file that counts each item's unexpected failures in a row, relative to ``RATHAUS_HOME``.
+
+        ``<stadt>/posteingang/fehlversuche.json``; see ``Record Unexpected Failure`` of ``rathaus.Process``.
+        ``pruefung.max_fehlversuche`` sets the limit (3).
+
+        Example:
+        | ${ledger}=    Failure Ledger
+        | ${count}=    Record Unexpected Failure    ${case}    ${error}    ${ledger}    limit=3
+        """
+        return f"{self._config.get('stadt', 'stadt')}/posteingang/fehlversuche.json"
+
+    @keyword
+    def prepare_docket(self, item: MailItem, routing: Routing, directory: Path, number: str | None = None,
+                       remark: str | None = None, documents: Path | None = None) -> Laufzettel:
         """Writes the docket PDF and the mail that carries it; returns what the robot needs to file them.
 
         An item whose routing is clear goes to its department's folder; an unclear one, or one with an
         unreadable attachment, to the review folder (``postfach.pruefung``), with the reason on the docket
-        and in ``meldung``, the German message for the clerk.
+        and in ``meldung``, the German message for the clerk. A department the clerk chose (see `Route Mail
+        Item`) is taken even with an unreadable attachment; the docket says the clerk decided. An uploaded
+        item has no mail in the mailbox: its docket mail carries its documents (from ``documents``).
 
         The result has ``nummer`` (Eingangsnummer), ``pdf``, ``eml`` (the docket mail), ``message_id`` (of
         the docket mail, derived from the original's), ``ordner`` (mailbox folder), ``zugeordnet``
-        (``True``/``False``), ``code`` and ``meldung`` (for the clerk), and ``variablen`` (work item
-        variables without personal data).
+        (``True``/``False``), ``code`` and ``meldung`` (for the clerk), ``upload`` (``True`` for an upload),
+        ``pruefung_ordner`` and ``pruefung_message_id`` (where an earlier attempt filed the review docket, to
+        take along when the clerk decided), and ``variablen`` (work item variables without personal data).
 
         | =Arguments= | =Description= |
-        | ``item`` | The item from `Read Mail Item`. |
+        | ``item`` | The item from `Mail Item From Case Data` or `Read Mail Item`. |
         | ``routing`` | Its routing from `Route Mail Item`. |
         | ``directory`` | Folder for the docket's PDF and mail file. |
+        | ``number`` | The Eingangsnummer an earlier attempt gave (variable ``eingangsnummer``), else new. |
+        | ``remark`` | The clerk's remark for the docket (``fall.bemerkung``). |
+        | ``documents`` | Folder with the work item's files (an upload's documents go with its docket). |
 
         Example:
         | ${docket}=    Prepare Docket    ${item}    ${routing}    ${case_dir}/laufzettel
@@ -177,10 +288,17 @@ class Posteingang:
         settings = self._config.get("laufzettel") or {}
         city = self._config.get("stadt_daten") or {}
         review = str(postfach.get("pruefung", "Pruefung"))
-        number = intake_number(item.message_id, item.received)
+        number = str(number or "") or intake_number(item.message_id, item.received)
         names = {key: department.name for key, department in self.rules.departments.items()}
-        routed = routing.department is not None and not item.problems
-        if routing.department is not None and routed:
+        by_clerk = routing.reason == BY_CLERK and routing.department is not None
+        routed = routing.department is not None and (by_clerk or not item.problems)
+        if by_clerk and routing.department is not None:
+            department = routing.department
+            assignment, folder, note = department.name, department.folder, department.note
+            code = message = reason = ""
+            shown_hits = ["Zuordnung von Hand durch die Sachbearbeitung (Korrektur im Kontrollraum)"]
+            others = [f"{names[key]}: {points} Punkte" for key, points in routing.scores]
+        elif routing.department is not None and routed:
             department = routing.department
             assignment, folder, note = department.name, department.folder, department.note
             code = message = reason = ""
@@ -209,13 +327,21 @@ class Posteingang:
             handed_over_by=robot,
             city=str(city.get("name", "")),
             others=others,
-            others_label="Weitere Fachbereiche" if routed else "Punkte je Fachbereich",
+            others_label=("Punkte je Fachbereich (Regeln)" if by_clerk
+                          else "Weitere Fachbereiche" if routed else "Punkte je Fachbereich"),
             reason=reason,
             note=note,
+            channel=f"Upload im Kontrollraum (Referenz {item.message_id})" if item.uploaded else "",
+            remark=str(remark or ""),
         )
         directory = Path(directory)
         pdf = write_docket_pdf(docket, directory / f"Laufzettel-{number}.pdf")
-        mail = docket_mail(docket, pdf, item.message_id, sender or "poststelle@localhost")
+        enclosures = [Path(documents) / name for name in item.files] if item.uploaded and documents else []
+        # the clerk's docket is a new one (its own Message-ID): the review docket of the earlier attempt stays apart
+        key = f"{item.message_id}#{routing.department.key}" if by_clerk and routing.department else item.message_id
+        address = sender or "poststelle@localhost"
+        mail = docket_mail(docket, pdf, item.message_id if item.is_mail else None, address, key=key,
+                           enclosures=enclosures)
         eml = directory / f"Laufzettel-{number}.eml"
         eml.write_bytes(mail.as_bytes())
         ocr_pages = sum(len(result.pages) for result in item.ocr_results)
@@ -229,6 +355,7 @@ class Posteingang:
             "ocr_konfidenz": round(mean_confidence(item.ocr_results), 1) if ocr_pages else None,
             "frist": docket.deadline.isoformat(),
             "laufzettel_message_id": str(mail["Message-ID"]),
+            "zuordnung": BY_CLERK if by_clerk else "regeln" if routed else "pruefung",
         }
         return Laufzettel(
             nummer=number,
@@ -240,6 +367,10 @@ class Posteingang:
             zugeordnet=routed,
             code=code,
             meldung=message,
+            upload=item.uploaded,
+            pruefung_ordner=self.mailbox_folder(review),
+            pruefung_message_id=docket_message_id(item.message_id, address.rpartition("@")[2] or "localhost")
+            if by_clerk else None,
             variablen=variables,
         )
 
@@ -247,7 +378,8 @@ class Posteingang:
         self, item: MailItem, routing: Routing, names: Mapping[str, str], review: str
     ) -> tuple[str, str, str]:
         """Code, message for the clerk and reason for the docket of an item that goes to review."""
-        where = f"Die Mail liegt mit Laufzettel im Ordner '{review}'."
+        where = (f"Der Laufzettel liegt mit den hochgeladenen Unterlagen im Ordner '{review}'." if item.uploaded
+                 else f"Die Mail liegt mit Laufzettel im Ordner '{review}'.")
         if item.problems:
             problem = item.problems[0]
             return problem.code, f"{problem} {where}", str(problem).partition(": ")[2] or str(problem)
@@ -261,8 +393,8 @@ class Posteingang:
                       f"{self.rules.minimum}.")
         else:
             reason = "Keine Zuordnungsregel passt zu Absender, Betreff, Anhängen oder Text."
-        message = (f"Posteingang {case}: {reason} Bitte die Mail lesen und dem zuständigen Fachbereich von Hand "
-                   f"zuleiten. {where}")
+        message = (f"Posteingang {case}: {reason} Bitte den Eingang lesen und den zuständigen Fachbereich im Fall "
+                   f"eintragen (dann erneut versuchen) oder ihn von Hand zuleiten. {where}")
         return UNCLEAR_CODES.get(routing.reason, "UNKLAR"), message, reason
 
     @keyword
