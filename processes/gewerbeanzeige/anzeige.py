@@ -175,6 +175,15 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _kept(value: Any, field: Field) -> Any:
+    """An entry as the case data keeps it: a checkbox ``True``/``False``, anything else stripped text or ``None``."""
+    if field.kind == "checkbox":
+        return bool(value)
+    if value is None or isinstance(value, bool):
+        return None
+    return str(value).strip() or None
+
+
 def _problems(fields: Mapping[str, Any], form: str) -> list[str]:
     """Labels of the form's empty required fields and of entries in the wrong format."""
     problems = [f"{field.short_label} fehlt" for field in fields_of(form)
@@ -190,15 +199,21 @@ def _problems(fields: Mapping[str, Any], form: str) -> list[str]:
     employees = fields.get("betrieb.beschaeftigte")
     if not _empty(employees) and not _COUNT.match(str(employees).strip()):
         problems.append("Zahl der Beschäftigten ist keine ganze Zahl")
+    for field in fields_of(form):
+        value = fields.get(field.name)
+        if field.options and not _empty(value) and str(value).strip() not in field.options:
+            problems.append(f"{field.short_label} hat keinen zulässigen Wert")
     return problems
 
 
-def notice_from_fields(fields: Mapping[str, Any], case: str) -> Falldaten:
-    """Build nested case data from a GewA form's ``name -> value`` mapping, or fail naming what's wrong.
+def case_from_fields(fields: Mapping[str, Any], case: str) -> Falldaten:
+    """The case data (work item variable ``fall``) of a GewA form's ``name -> value`` mapping, nothing checked yet.
 
-    Raises a :class:`BusinessError` with code ``KEIN_GEWERBEFORMULAR`` when the fields are not those of a
-    GewA form, and ``PFLICHTANGABEN_FEHLEN`` listing the labels of empty required fields and of entries
-    in the wrong format (values are never repeated in messages: they are personal data).
+    Holds ``formular`` and, nested by group, every field of that form (FIELDS.md): texts stripped or ``None``
+    when empty, checkboxes ``True``/``False``; the shape is that of ``fall.schema.yaml``. Raises a
+    :class:`BusinessError` (``KEIN_GEWERBEFORMULAR``) when the fields are not those of a GewA form. The robot
+    keeps the result in the work item before :func:`notice_from_case` checks it, so that a clerk sees and
+    corrects what the form said.
     """
     form = form_kind(fields.get("formular"))
     if form is None or "inhaber.name" not in fields:
@@ -207,25 +222,59 @@ def notice_from_fields(fields: Mapping[str, Any], case: str) -> Falldaten:
             "'formular' fehlt oder ist unbekannt). Bitte die Mail prüfen und die Anzeige beim Absender anfordern.",
             code="KEIN_GEWERBEFORMULAR",
         )
-    problems = _problems(fields, form)
-    if problems:
-        raise BusinessError(
-            f"Gewerbeanzeige {case} ({form}): {'; '.join(problems)}. Bitte bei der anzeigenden Person "
-            "nachfragen und die Anzeige von Hand erfassen.",
-            code="PFLICHTANGABEN_FEHLEN",
-        )
     data: dict[str, Any] = {"formular": form}
     for field in fields_of(form):
-        if field.name == "formular":
-            continue
-        group, _, key = field.name.partition(".")
-        value = fields.get(field.name)
-        if isinstance(value, str):
-            value = value.strip() or None
-        if field.kind == "checkbox":
-            value = bool(value)
-        data.setdefault(group, {})[key] = value
+        if field.name != "formular":
+            group, _, key = field.name.partition(".")
+            data.setdefault(group, {})[key] = _kept(fields.get(field.name), field)
     return Falldaten(data)
+
+
+def _entry(data: Mapping[str, Any], name: str) -> Any:
+    """The entry ``group.key`` of nested case data; a group that is missing or no mapping counts as empty."""
+    group, _, key = name.partition(".")
+    section = data.get(group)
+    return section.get(key) if isinstance(section, Mapping) else None
+
+
+def notice_from_case(data: Mapping[str, Any], case: str) -> Falldaten:
+    """The notice to check and enter from case data (``fall``, as read or as a clerk corrected it), or a
+    :class:`BusinessError` naming what is missing or wrong.
+
+    Only the fields of the form named by ``formular`` are taken, normalised as :func:`case_from_fields` does.
+    Raises ``KEIN_GEWERBEFORMULAR`` when ``formular`` is missing or unknown and ``PFLICHTANGABEN_FEHLEN`` listing
+    the labels of empty required fields and of entries in the wrong format (values are never repeated in
+    messages: they are personal data). The clerk corrects them in the control room and tries again.
+    """
+    form = form_kind(data.get("formular"))
+    if form is None:
+        raise BusinessError(
+            f"Gewerbeanzeige {case}: In den Falldaten fehlt das Formular (GewA1, GewA2 oder GewA3) oder es ist "
+            "unbekannt. Bitte die Falldaten im Kontrollraum korrigieren und erneut versuchen.",
+            code="KEIN_GEWERBEFORMULAR",
+        )
+    fields = {field.name: _kept(_entry(data, field.name), field) for field in fields_of(form)
+              if field.name != "formular"}
+    problems = _problems({"formular": form, **fields}, form)
+    if problems:
+        raise BusinessError(
+            f"Gewerbeanzeige {case} ({form}): {'; '.join(problems)}. Bitte bei der anzeigenden Person nachfragen, "
+            "die Angaben im Kontrollraum korrigieren und erneut versuchen (oder die Anzeige von Hand erfassen).",
+            code="PFLICHTANGABEN_FEHLEN",
+        )
+    notice: dict[str, Any] = {"formular": form}
+    for name, value in fields.items():
+        group, _, key = name.partition(".")
+        notice.setdefault(group, {})[key] = value
+    return Falldaten(notice)
+
+
+def notice_from_fields(fields: Mapping[str, Any], case: str) -> Falldaten:
+    """Build the checked notice from a GewA form's ``name -> value`` mapping, or fail naming what's wrong.
+
+    :func:`case_from_fields` followed by :func:`notice_from_case`.
+    """
+    return notice_from_case(case_from_fields(fields, case), case)
 
 
 def _days(rules: Mapping[str, Any], key: str, default: int) -> int:

@@ -22,10 +22,11 @@ from gewerbeanzeige.anzeige import (
     GEWA2,
     GEWA3,
     Falldaten,
+    case_from_fields,
     check_notice,
     compare_with_entry,
     form_kind,
-    notice_from_fields,
+    notice_from_case,
 )
 from gewerbeanzeige.mitteilungen import notification_text, receipt_data, recipients, write_notification_pdf
 
@@ -68,19 +69,21 @@ class _Keywords:
 
     @keyword
     def read_notice(self, pdf: Path, case: str) -> Falldaten:
-        """Reads a GewA form into nested case data: ``formular``, ``inhaber``, ``betrieb`` and, by form,
-        ``anmeldung``, ``ummeldung`` or ``abmeldung``.
+        """Reads a GewA form into the case data that the work item keeps (variable ``fall``): ``formular``,
+        ``inhaber``, ``betrieb`` and, by form, ``anmeldung``, ``ummeldung`` or ``abmeldung``.
 
-        Missing required entries (per form, see FIELDS.md) and malformed dates, postcodes or numbers are a
-        business error listing each by its form label, never by its value.
+        Nothing is checked but that the PDF is a GewA form: empty entries stay empty (``${None}``), so that the
+        data can be kept in the work item before `Check Notice` checks it, and a clerk sees and corrects what the
+        form said (the shape is that of ``fall.schema.yaml``). A PDF that cannot be read is a business error.
 
         | =Arguments= | =Description= |
         | ``pdf`` | The notice, see `Find Notice PDF`. |
         | ``case`` | Case reference used in messages. |
 
         Example:
-        | ${anzeige}=    Read Notice    ${pdf}    ${message_id}
-        | Log    ${anzeige.formular}
+        | ${fall}=    Read Notice    ${pdf}    ${message_id}
+        | Set Work Item Variables    fall=${fall}
+        | Save Work Item
 
         See also `Check Notice`.
         """
@@ -88,27 +91,34 @@ class _Keywords:
             fields = read_fields(pdf)
         except PdfError as error:
             raise BusinessError(f"Gewerbeanzeige {case}: {error}", code="PDF_UNLESBAR") from None
-        return notice_from_fields(fields, case)
+        return case_from_fields(fields, case)
 
     @keyword
-    def check_notice(self, notice: Mapping[str, Any], case: str, rules: Mapping[str, Any]) -> None:
-        """Checks that the notice's dates are plausible; fails with a business error for a clerk otherwise.
+    def check_notice(self, notice: Mapping[str, Any], case: str, rules: Mapping[str, Any]) -> Falldaten:
+        """Checks the case data of a notice and returns the notice to enter; fails with a business error for a
+        clerk otherwise.
 
-        The owner must have been born, be at most 110 and, for an Anmeldung, at least ``mindestalter`` years
-        old at the start; the start (GewA1), change (GewA2) or end (GewA3) may lie at most ``tage_zurueck``
-        days in the past and ``tage_voraus`` days ahead; an end must not lie before the start.
+        The case data is the work item's ``fall``: as `Read Notice` read it, or as a clerk corrected it in the
+        control room. Missing required entries (per form, see FIELDS.md) and malformed dates, postcodes, numbers
+        or choices are listed by their form label, never by their value (``PFLICHTANGABEN_FEHLEN``). Then the
+        dates must be plausible: the owner must have been born, be at most 110 and, for an Anmeldung, at least
+        ``mindestalter`` years old at the start; the start (GewA1), change (GewA2) or end (GewA3) may lie at most
+        ``tage_zurueck`` days in the past and ``tage_voraus`` days ahead; an end must not lie before the start.
 
         | =Arguments= | =Description= |
-        | ``notice`` | Case data from `Read Notice`. |
+        | ``notice`` | Case data from `Read Notice` or as a clerk corrected it (work item variable ``fall``). |
         | ``case`` | Case reference used in messages. |
         | ``rules`` | The ``pruefung`` section of the city's configuration. |
 
         Example:
-        | Check Notice    ${anzeige}    ${message_id}    ${CONFIG.pruefung}
+        | ${fall}=    Get Work Item Variable    fall
+        | ${anzeige}=    Check Notice    ${fall}    ${message_id}    ${CONFIG.pruefung}
 
         See also `Compare With Register Entry`.
         """
-        check_notice(notice, case, rules)
+        checked = notice_from_case(notice, case)
+        check_notice(checked, case, rules)
+        return checked
 
     @keyword
     def register_search_criteria(self, notice: Mapping[str, Any], status: str = "") -> Falldaten:
@@ -118,7 +128,7 @@ class _Keywords:
         start, so that the search finds the same Anmeldung entered before.
 
         | =Arguments= | =Description= |
-        | ``notice`` | Case data from `Read Notice`. |
+        | ``notice`` | The notice from `Check Notice`. |
         | ``status`` | ``angemeldet`` or ``abgemeldet`` to narrow the search; empty for all entries. |
 
         Example:
@@ -153,7 +163,7 @@ class _Keywords:
         and ``vorgaenge`` (the text of its history, with the Eingangsreferenzen).
 
         | =Arguments= | =Description= |
-        | ``notice`` | Case data from `Read Notice`. |
+        | ``notice`` | The notice from `Check Notice`. |
         | ``entry`` | The entry as read from the register, or ``${None}`` when the search found none. |
         | ``case`` | Case reference; found in the entry's history it means ``eigener``. |
 
@@ -173,7 +183,7 @@ class _Keywords:
         entry's current values).
 
         | =Arguments= | =Description= |
-        | ``notice`` | Case data from `Read Notice`. |
+        | ``notice`` | The notice from `Check Notice`. |
         | ``received`` | Date the mail arrived, ``TT.MM.JJJJ``. |
         | ``case`` | The mail's Message-ID, stored as the Eingangsreferenz of the register's Vorgang. |
         | ``channel`` | Value of the select "Eingang über" (``email``, ``online``, ``post``, ``persoenlich``). |
@@ -202,7 +212,7 @@ class _Keywords:
             end = notice["abmeldung"]
             values.update(abmeldung_datum=end["datum"], abmeldung_grund=end["grund"])
             note = "Automatisch aus der Gewerbe-Abmeldung (GewA 3) übernommen."
-        else:  # pragma: no cover - Read Notice only yields the three forms
+        else:  # pragma: no cover - Check Notice only yields the three forms
             raise BusinessError(f"Gewerbeanzeige {case}: unbekanntes Formular.", code="KEIN_GEWERBEFORMULAR")
         values.update(eingang_datum=received, eingang_kanal=channel, eingang_referenz=case, bemerkungen=note)
         return Falldaten(values)
@@ -219,7 +229,7 @@ class _Keywords:
         optionally the ``formulare`` it hears of. Each returned body carries its key as ``schluessel``.
 
         | =Arguments= | =Description= |
-        | ``notice`` | Case data from `Read Notice`. |
+        | ``notice`` | The notice from `Check Notice`. |
         | ``bodies`` | ``${CONFIG.stadt_daten.gewerbe.empfaenger}``. |
         | ``entry`` | The register entry (for the number of employees when the notice has none). |
         | ``excluded`` | Keys of bodies the city informs another way (``mitteilungen.ausgenommen``). |
@@ -248,7 +258,7 @@ class _Keywords:
         ``betrieb``, ``taetigkeit``). Returns ``betreff``, ``text``, ``pdf`` and ``an`` (the body's address).
 
         | =Arguments= | =Description= |
-        | ``notice`` | Case data from `Read Notice`. |
+        | ``notice`` | The notice from `Check Notice`. |
         | ``body`` | One body from `Notification Recipients`. |
         | ``registernummer`` | The entry's number in the Gewerberegister. |
         | ``received`` | Date the notice arrived, ``TT.MM.JJJJ``. |
@@ -282,7 +292,7 @@ class _Keywords:
         data and the bodies it was passed on to. ``amt`` is the Gewerbeamt from ``gewerbe.yaml``.
 
         | =Arguments= | =Description= |
-        | ``notice`` | Case data from `Read Notice`. |
+        | ``notice`` | The notice from `Check Notice`. |
         | ``registernummer`` | The entry's number in the Gewerberegister. |
         | ``received`` | Date the notice arrived, ``TT.MM.JJJJ``. |
         | ``city`` | The city's master data, ``${CONFIG.stadt_daten}``. |

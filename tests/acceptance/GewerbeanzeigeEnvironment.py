@@ -3,6 +3,10 @@
 The robot runs exactly as a city runs it: through ``rathaus run <city>/gewerbeanzeige``. Before the first
 run the register database gets the existing businesses (Bestand) the sample Ummeldung and Abmeldungen refer
 to; afterwards its JSON API (the sandbox started once more on the same database) shows what the robot did.
+
+What the control room does with a robot's work items is done here on the robot's local queue (its
+``workitems.sqlite``): a clerk's correction of the case data and retry, the automatic retry of a technical
+failure, a loose PDF uploaded as a case of its own (``quelle: upload``, ``referenz``, no mail).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import sqlite3
 import sys
 import tempfile
 import urllib.request
@@ -29,6 +34,8 @@ from support.dovecot import Dovecot  # noqa: E402
 
 MAILBOX_USER = "gewerbe"
 MAIL_PASSWORD_VARIABLE = "ACCEPTANCE_GEWERBE_POSTFACH_PASSWORT"
+#: the sample whose owner gave no e-mail address: uploaded as a loose PDF, its receipt must be posted
+NO_ADDRESS_SAMPLE = "anmeldung-nebenerwerb"
 
 
 @library(scope="SUITE", auto_keywords=False)
@@ -50,6 +57,11 @@ class GewerbeanzeigeEnvironment:
     def register_database(self) -> Path:
         """The database of the sandbox register that ``rathaus run`` starts for the robot."""
         return self.home / self.city / "gewerbeanzeige" / "gewerberegister.sqlite"
+
+    @property
+    def queue_database(self) -> Path:
+        """The robot's local work item queue (``rathaus run`` keeps it beside the register)."""
+        return self.home / self.city / "gewerbeanzeige" / "workitems.sqlite"
 
     @keyword
     def start_mail_servers(self) -> None:
@@ -207,3 +219,81 @@ class GewerbeanzeigeEnvironment:
         """The mail address of a body (``ihk``, ``hwk``, ...) in the city's ``gewerbe.yaml``."""
         data = yaml.safe_load((ROOT / "resources" / "cities" / self.city / "gewerbe.yaml").read_text(encoding="utf-8"))
         return data["empfaenger"][key]["email"]
+
+    # -- what the control room does with work items, on the robot's local queue --------------------------------
+
+    def _item_row(self, conn: sqlite3.Connection, key: str) -> sqlite3.Row:
+        rows = conn.execute("SELECT * FROM items WHERE queue = ? AND key = ?", (self.robot, key)).fetchall()
+        if len(rows) != 1:
+            raise AssertionError(f"{len(rows)} work items with key {key!r} in {self.robot}, expected one.")
+        return rows[0]
+
+    @keyword
+    def work_item(self, key: str) -> dict[str, Any]:
+        """The work item with ``key`` (a Message-ID or an upload's reference): status, code, message, payload, files."""
+        from rathaus.workitems.queue import open_queue
+
+        with sqlite3.connect(self.queue_database) as conn:
+            conn.row_factory = sqlite3.Row
+            row = self._item_row(conn, key)
+        files = open_queue(self.queue_database).list_files(str(row["id"]))
+        return {"id": str(row["id"]), "status": row["status"], "code": row["code"], "message": row["message"],
+                "payload": json.loads(row["payload"]), "files": files}
+
+    @keyword
+    def correct_case_and_retry(self, key: str, **changes: str) -> None:
+        """Does what a clerk's ``POST /api/items/{id}/retry`` with corrected case data does: sets the entries
+        ``group.key=value`` of the item's ``fall`` and puts the item back into the queue as new."""
+        with sqlite3.connect(self.queue_database) as conn:
+            conn.row_factory = sqlite3.Row
+            row = self._item_row(conn, key)
+            payload = json.loads(row["payload"])
+            for name, value in changes.items():
+                group, _, entry = name.partition(".")
+                payload["fall"].setdefault(group, {})[entry] = value
+            self._requeue(conn, row["id"], payload)
+
+    @keyword
+    def retry_work_item(self, key: str) -> None:
+        """Puts a failed item back into the queue as new with its payload, as the control room's automatic
+        retry of a technical failure does."""
+        with sqlite3.connect(self.queue_database) as conn:
+            conn.row_factory = sqlite3.Row
+            row = self._item_row(conn, key)
+            self._requeue(conn, row["id"], json.loads(row["payload"]))
+
+    @staticmethod
+    def _requeue(conn: sqlite3.Connection, item_id: int, payload: dict[str, Any]) -> None:
+        conn.execute("UPDATE items SET status = 'new', payload = ?, exception_type = NULL, code = NULL, "
+                     "message = NULL, runner = NULL, lease_until = NULL WHERE id = ?",
+                     (json.dumps(payload, ensure_ascii=False), item_id))
+
+    @keyword
+    def upload_notice(self, reference: str, business: str = "", case_data: Any = None) -> None:
+        """Puts a loose PDF into the robot's queue as the control room makes a case of it: ``quelle: upload``,
+        ``referenz``, the file, and no ``message_id``, ``absender`` or ``eingang``.
+
+        The PDF is the GewA1 of the sample whose owner gave no e-mail address, for the business ``business``
+        (a new one, so that it is entered). ``case_data`` is put into the item as its ``fall`` as it is.
+        """
+        from gewerbeanzeige.samples.generate import FORMS, PDF_TITLES, samples
+        from rathaus.workitems.queue import open_queue
+        from rathaus_sandbox.pdfforms import build_form
+
+        (sample,) = [s for s in samples(self.city, today=self.today) if s.key == NO_ADDRESS_SAMPLE]
+        values = {**sample.values, "betrieb.name": business or sample.values["betrieb.name"]}
+        folder = self.home / "uploads" / reference
+        folder.mkdir(parents=True, exist_ok=True)
+        pdf = build_form(folder / "GewA1_Gewerbeanmeldung.pdf", PDF_TITLES[sample.form], FORMS[sample.form], values)
+        payload: dict[str, Any] = {"quelle": "upload", "referenz": reference, "dateien": [pdf.name]}
+        if case_data is not None:
+            payload["fall"] = case_data
+        queue = open_queue(self.queue_database, output_queue=self.robot)
+        queue.create_output(None, payload, key=reference, files={pdf.name: pdf})
+
+    @keyword
+    def unexpected_failures(self, key: str) -> int:
+        """How often the case ``key`` failed unexpectedly in a row, from the robot's ledger."""
+        from rathaus.process.failures import FailureLedger
+
+        return FailureLedger(self.home / self.city / "gewerbeanzeige" / "fehlversuche.json").count(key)

@@ -127,6 +127,78 @@ A Lost Work Item Queue Still Enters Nothing Twice
     ${after}=    Sent Mails
     Length Should Be    ${after}    ${{ len($before) }}
 
+A Corrected Case Is What Gets Entered On Retry
+    [Documentation]    The incomplete notice kept what its form said as case data (``fall``); a clerk fills in
+    ...    what was missing and changes an entry, then tries again: the next run enters the corrected data, not
+    ...    the form, sends the receipt and files the mail from the review folder.
+    ${id}=    Sample Message ID    pflichtangaben-fehlen
+    ${item}=    Work Item    ${id}
+    Should Be Equal    ${item}[code]    PFLICHTANGABEN_FEHLEN
+    Should Be Equal    ${item}[payload][fall][inhaber][geburtsdatum]    ${None}
+    Should Be Equal    ${item}[payload][fall][betrieb][name]    Imbiss am Bahnhof
+    ${done_before}=    Folder Count    Erledigt
+    Correct Case And Retry    ${id}    inhaber.geburtsdatum=01.02.1990    betrieb.plz=63067
+    ...    betrieb.taetigkeit=Imbiss mit Getränkeverkauf
+    ${output}=    Run City Robot
+    Should Contain    ${output}    Verarbeitet: 1
+    Should Contain    ${output}    Anmeldungen eingetragen: 1
+    ${entries}=    Register Entries
+    ${imbiss}=    Entry Named    ${entries}    Imbiss am Bahnhof
+    Should Be Equal    ${imbiss}[inhaber_geburtsdatum]    01.02.1990
+    Should Be Equal    ${imbiss}[betrieb_plz]    63067
+    Should Be Equal    ${imbiss}[betrieb_taetigkeit]    Imbiss mit Getränkeverkauf
+    Should Be Equal    ${imbiss}[vorgaenge][0][eingang_referenz]    ${id}
+    ${receipt}=    Receipt To    ${id}
+    Should Be Equal    ${receipt}[to]    imbiss@bahnhof-imbiss.example
+    Should Contain    ${receipt}[letter]    Imbiss mit Getränkeverkauf
+    ${item}=    Work Item    ${id}
+    Should Be Equal    ${item}[status]    done
+    ${done_after}=    Folder Count    Erledigt
+    Should Be True    ${done_after} > ${done_before}    msg=The corrected case's mail was not filed.
+
+An Unexpected Failure Of One Case Goes To A Clerk After The Limit And Blocks No Other Case
+    [Documentation]    Two loose PDFs uploaded in the control room: one whose work item holds case data that is
+    ...    no JSON object (nothing the control room stores: an error nobody foresaw), and a good Anmeldung
+    ...    whose owner gave no e-mail address. The good one is entered and its receipt kept for posting; the
+    ...    broken one is retried, and after ``pruefung.max_fehlversuche`` unexpected failures in a row it goes
+    ...    to a clerk with a note naming the case.
+    Upload Notice    UP-GEWERBE-FEHLER    case_data=kaputt
+    Upload Notice    UP-GEWERBE-POST    business=Webdesign Nguyễn
+    ${sent_before}=    Sent Mails
+    ${output}=    Run City Robot    expected_rc=1    pruefung__max_fehlversuche=${2}
+    Should Contain    ${output}    1 Gewerbeanzeige(n) wegen technischer Fehler nicht bearbeitet
+    ${broken}=    Work Item    UP-GEWERBE-FEHLER
+    Should Be Equal    ${broken}[status]    failed_application
+    Should Be Equal    ${broken}[code]    UNEXPECTED
+    ${count}=    Unexpected Failures    Gewerbeanzeige UP-GEWERBE-FEHLER
+    Should Be Equal As Integers    ${count}    1
+    ${good}=    Work Item    UP-GEWERBE-POST
+    Should Be Equal    ${good}[status]    failed_business
+    Should Be Equal    ${good}[code]    SCHREIBEN_PER_POST
+    Should Contain    ${good}[message]    Gewerbeanzeige UP-GEWERBE-POST (GewA1)
+    Should Contain    ${good}[message]    per Post
+    ${letters}=    Evaluate    [f for f in $good['files'] if re.fullmatch(r'GEW-\\d{4}-\\d{5}-GewA1-empfangsbescheinigung\\.(pdf|docx)', f)]
+    ...    modules=re
+    Length Should Be    ${letters}    1    msg=The receipt to post is not among the case's files: ${good}[files]
+    Should Be Equal    ${good}[payload][ergebnis]    eingetragen
+    ${eingang}=    Evaluate    datetime.date.today().strftime('%d.%m.%Y')    modules=datetime
+    Should Be Equal    ${good}[payload][eingang]    ${eingang}
+    ${entries}=    Register Entries
+    ${webdesign}=    Entry Named    ${entries}    Webdesign Nguyễn
+    Should Be Equal    ${webdesign}[vorgaenge][0][eingang_referenz]    UP-GEWERBE-POST
+    Should Be Equal    ${webdesign}[vorgaenge][0][eingang_kanal]    post
+    ${sent_after}=    Sent Mails
+    ${replies}=    Evaluate    [m for m in $sent_after[len($sent_before):] if m['in_reply_to'] or 'Empfangsbescheinigung' in m['subject']]
+    Should Be Empty    ${replies}    msg=A receipt was mailed for an upload without any address.
+    Retry Work Item    UP-GEWERBE-FEHLER
+    ${output}=    Run City Robot    pruefung__max_fehlversuche=${2}
+    ${broken}=    Work Item    UP-GEWERBE-FEHLER
+    Should Be Equal    ${broken}[status]    failed_business
+    Should Be Equal    ${broken}[code]    WIEDERHOLT_UNERWARTET
+    Should Contain    ${broken}[message]    Gewerbeanzeige UP-GEWERBE-FEHLER: Die Verarbeitung ist 2-mal hintereinander
+    Should Contain    ${broken}[message]    bitte den Fall von Hand bearbeiten
+    Should Contain    ${output}    [WIEDERHOLT_UNERWARTET] Gewerbeanzeige UP-GEWERBE-FEHLER
+
 A Wrong Register Password Stops The Run And Loses No Mail
     Forget Work Item Queue
     Deliver Samples Again
