@@ -133,6 +133,8 @@ class Run(Base):
     exit_code: Mapped[int | None] = mapped_column(Integer)
     #: German one-line outcome for the clerk (no personal data)
     message: Mapped[str | None] = mapped_column(Text)
+    #: not stored: uploaded mails that :func:`services.runs.start_run` found already were cases (reported, not started)
+    known_cases = ()
 
     __table_args__ = (Index("ix_runs_claim", "state", "city_id", "created_at"),)
 

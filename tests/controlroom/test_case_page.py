@@ -45,12 +45,17 @@ def test_each_eml_is_one_case_and_loose_files_of_one_upload_form_one_case(world,
         (f"lauf-{run_id}-3", ["Antrag_Weiss.pdf", "Geburtsurkunde.pdf"])]
     assert {payload["quelle"] for _, payload in cases} == {"upload"}
     assert cases[2][1]["referenz"] == f"lauf-{run_id}-3" and "message_id" not in cases[2][1]
-    # the same mail again: named with its case, nothing started
+    # the same mails again: each named with its case and Aktenzeichen, nothing started
     with world.db.session() as session:
         session.scalar(select(WorkItem).where(WorkItem.run_id == run_id)).payload = {
             **cases[0][1], "aktenzeichen": "UVG-2026-000001"}
-    with pytest.raises(Conflict, match=r"ist schon Fall .*Aktenzeichen UVG-2026-000001"):
-        _upload(world, tmp_path, [("a.eml", application_mail(1))])
+    with pytest.raises(Conflict, match=r"<antrag-1@example.org> ist schon Fall \d+ \(wartet auf den Roboter, "
+                       r"Aktenzeichen UVG-2026-000001\); Die Mail <antrag-2@example.org> ist schon Fall") as known:
+        _upload(world, tmp_path, [("a.eml", application_mail(1)), ("b.eml", application_mail(2))])
+    assert [case["aktenzeichen"] for case in known.value.details["bereits_vorhanden"]] == ["UVG-2026-000001", None]
+    # a known mail beside a new one: the new one is started, the known one only reported
+    again = _upload(world, tmp_path, [("a.eml", application_mail(1)), ("c.eml", application_mail(3))])
+    assert [ref for ref, _ in _items(world, again)] == ["<antrag-3@example.org>"]
 
 
 @pytest.mark.parametrize(("files", "message"), [

@@ -10,6 +10,8 @@ class ControlRoomError(BusinessError):
 
     code = "CONTROLROOM"
     status = 400
+    #: more of the answer for API clients (names of fields or cases, never secrets)
+    details: dict | None = None
 
 
 class NotFound(ControlRoomError):

@@ -169,8 +169,9 @@ def _robot_filter(session: Session, principal: Principal, robot: int | str | Non
     query = select(Robot).where(Robot.city_id == principal.city_id)
     if isinstance(robot, int) or str(robot).isdigit():
         row = session.scalar(query.where(Robot.id == int(robot)))
-    else:
-        row = session.scalar(query.where(Robot.process == str(robot)))
+    else:  # the process name, or city/process as runs and uploads name a robot
+        city, _, process = str(robot).rpartition("/")
+        row = session.scalar(query.where(Robot.process == process)) if city in ("", principal.city_id) else None
     if row is None:
         raise NotFound(f"Roboter '{robot}' gibt es in Ihrer Stadt nicht.")
     return row.id

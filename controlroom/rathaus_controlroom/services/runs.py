@@ -312,28 +312,63 @@ def _mail_input(upload: InputFile, fields: dict[str, Any], priority: int, intake
 
 
 def _cases_of_uploads(session: Session, robot: Robot, inputs: Sequence[InputItem],
-                      project: Project | None) -> Sequence[InputItem]:
+                      project: Project | None) -> tuple[Sequence[InputItem], list[KnownCase]]:
     if not any(item.uploaded for item in inputs):
-        return inputs
+        return inputs, []
     meta = process_meta(project, robot.process)
     arranged = arrange_uploads(inputs, Intake.of(meta) if meta else None, robot.title)
-    _check_new_mails(session, robot, arranged)
-    return arranged
+    return _new_mails(session, robot, arranged)
 
 
-def _check_new_mails(session: Session, robot: Robot, inputs: Sequence[InputItem]) -> None:
-    """An uploaded mail that is already a case of the robot is named with that case (and its Aktenzeichen)."""
-    keys = {item.reference: item for item in inputs if item.payload.get("quelle") == "upload"
-            and item.payload.get("message_id") == item.reference}
-    if not keys:
-        return
-    existing = session.scalars(select(WorkItem).where(WorkItem.robot_id == robot.id,
-                                                      WorkItem.reference.in_(list(keys)))).first()
-    if existing is not None:
-        number = (existing.payload or {}).get("aktenzeichen")
-        known = f", Aktenzeichen {number}" if number else ""
-        raise Conflict(f"Die Mail {existing.reference} ist schon Fall {existing.id}{known}; sie wird nicht noch "
-                       "einmal bearbeitet. Bitte den Fall in der Arbeitsliste öffnen; es wurde nichts gestartet.")
+@dataclass(frozen=True)
+class KnownCase:
+    """An uploaded mail that is already a case of the robot: it is reported, not started again."""
+
+    reference: str
+    item_id: int
+    state: str
+    aktenzeichen: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"reference": self.reference, "item_id": self.item_id, "state": self.state,
+                "aktenzeichen": self.aktenzeichen}
+
+    def text(self) -> str:
+        known = f", Aktenzeichen {self.aktenzeichen}" if self.aktenzeichen else ""
+        return f"Die Mail {self.reference} ist schon Fall {self.item_id} ({_KNOWN_STATE[self.state]}{known})"
+
+
+_KNOWN_STATE = {"new": "wartet auf den Roboter", "in_progress": "in Bearbeitung", "done": "erledigt",
+                "failed_business": "wartet auf die Sachbearbeitung", "failed_application": "wird erneut versucht"}
+
+
+class AlreadyThere(Conflict):
+    """Every uploaded mail is already a case (409): each is named with its case and Aktenzeichen."""
+
+    code = "BEREITS_VORHANDEN"
+
+
+def _new_mails(session: Session, robot: Robot,
+               inputs: Sequence[InputItem]) -> tuple[list[InputItem], list[KnownCase]]:
+    """Split uploads into new cases and mails that are already cases of the robot (the same Message-ID): those are
+    not entered, answered or started again but reported with their case; when nothing new is left,
+    :class:`AlreadyThere`."""
+    mails = {item.reference for item in inputs if item.payload.get("quelle") == "upload"
+             and item.payload.get("message_id") == item.reference}
+    if not mails:
+        return list(inputs), []
+    rows = session.scalars(select(WorkItem).where(WorkItem.robot_id == robot.id, WorkItem.reference.in_(mails))
+                           .order_by(WorkItem.id)).all()
+    known = [KnownCase(row.reference, row.id, row.state.value, (row.payload or {}).get("aktenzeichen")) for row in rows]
+    taken = {case.reference for case in known}
+    fresh = [item for item in inputs if item.reference not in taken]
+    if known and not fresh:
+        listed = "; ".join(case.text() for case in known)
+        error = AlreadyThere(f"{listed}. Nichts wurde neu eingetragen oder gestartet; die Fälle stehen in der "
+                             "Arbeitsliste.")
+        error.details = {"bereits_vorhanden": [case.as_dict() for case in known]}
+        raise error
+    return fresh, known
 
 
 # --- starting ----------------------------------------------------------------------------------------------------
@@ -350,13 +385,14 @@ def start_run(session: Session, principal: Principal, robot: str | int, inputs: 
         raise Forbidden("Der Betrieb startet keine Roboter: das tun Sachbearbeitung, Administration oder "
                         "Prozessverantwortliche der Stadt.")
     row = find_robot(session, principal, robot)
-    inputs = _cases_of_uploads(session, row, inputs, project)
+    inputs, known = _cases_of_uploads(session, row, inputs, project)
     if any(item.files for item in inputs) and data_dir is None:
         raise Invalid("Für hochgeladene Dateien fehlt der Datenordner des Kontrollraums.")
     for item in inputs:
         _check_input(item)
     run = Run(city_id=row.city_id, robot_id=row.id, state=RunState.QUEUED, requested_by=principal.user_id,
               created_at=now or utcnow(), attempt=0, cases_done=0, cases_total=0, cancel_requested=False)
+    run.known_cases = tuple(known)
     session.add(run)
     session.flush()
     raw = []

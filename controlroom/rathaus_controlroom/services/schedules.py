@@ -161,8 +161,9 @@ def _robot(session: Session, city: str, robot: int | str) -> Robot:
     query = select(Robot).where(Robot.city_id == city)
     if isinstance(robot, int) or str(robot).isdigit():
         row = session.scalar(query.where(Robot.id == int(robot)))
-    else:
-        row = session.scalar(query.where(Robot.process == str(robot)))
+    else:  # the process name, or city/process as runs and uploads name a robot
+        named, _, process = str(robot).rpartition("/")
+        row = session.scalar(query.where(Robot.process == process)) if named in ("", city) else None
     if row is None:
         raise NotFound(f"Roboter '{robot}' gibt es in Ihrer Stadt nicht.")
     return row

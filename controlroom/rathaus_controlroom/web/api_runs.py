@@ -102,6 +102,9 @@ class RunOut(BaseModel):
     requested_by: str | None
     case_data: bool
     items: list[dict[str, Any]] | None = None
+    #: only in the answer to a start: uploaded mails that already were cases (reference, item_id, state,
+    #: aktenzeichen); they were not started again
+    bereits_vorhanden: list[dict[str, Any]] | None = None
 
 
 class RunPageOut(BaseModel):
@@ -293,7 +296,8 @@ def _start_run(database: Database, who: Principal, read: Callable[[], tuple[str,
         raise Invalid("Welcher Roboter? Bitte 'robot' angeben (z. B. 'marburg/posteingang' oder die Nummer).")
     with database.session() as session:
         run = runs.start_run(session, who, robot, items, data_dir=settings.data_dir)
-        return RunOut(**runs.view(session, who, run).as_dict())
+        known = [case.as_dict() for case in run.known_cases]
+        return RunOut(**runs.view(session, who, run).as_dict(), bereits_vorhanden=known or None)
 
 
 def _day(value: str | None, name: str) -> date | None:

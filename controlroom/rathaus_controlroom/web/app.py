@@ -54,7 +54,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     @app.exception_handler(ControlRoomError)
     async def _refused(request: Request, error: ControlRoomError) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": str(error), "code": error.code}, status_code=error.status)
+            return JSONResponse({"detail": str(error), "code": error.code, **(error.details or {})},
+                                status_code=error.status)
         return await run_in_threadpool(ui.error_page, request, error)  # looks up who is asking: not on the loop
 
     @app.exception_handler(HTTPException)

@@ -77,6 +77,8 @@ ITEM_STATE_LABELS = {
 NOTICES = {
     "abgemeldet": "Sie haben sich abgemeldet.",
     "gestartet": "Der Lauf wurde angelegt und wartet auf einen Runner.",
+    "gestartet_teils": "Der Lauf wurde für die neuen Fälle angelegt. Mails, die schon Fälle sind, wurden nicht noch "
+                       "einmal gestartet; sie stehen mit ihrem Aktenzeichen in der Arbeitsliste.",
     "abbruch": "Der Abbruch wurde angefordert.",
     "wiederholt": "Der Fall wurde korrigiert und wird erneut bearbeitet.",
     "geschlossen": "Der Fall wurde mit Begründung geschlossen.",
@@ -610,12 +612,12 @@ def _start_run(request: Request, robot_id: int, principal: Principal, form: Any)
         with database.session() as session:
             robot_service.city_robot(session, principal, robot_id)
             run = run_service.start_run(session, principal, robot_id, inputs, data_dir=_settings(request).data_dir)
-            run_id = run.id
+            run_id, notice = run.id, "gestartet_teils" if run.known_cases else "gestartet"
     except (Invalid, Conflict) as error:
         with database.session() as session:
             return _start_form(request, principal, session, robot_id, status=error.status, error=str(error),
                                form=kept)
-    return RedirectResponse(f"/laeufe/{run_id}?hinweis=gestartet", status_code=303)
+    return RedirectResponse(f"/laeufe/{run_id}?hinweis={notice}", status_code=303)
 
 
 # --- runs -----------------------------------------------------------------------------------------------------
