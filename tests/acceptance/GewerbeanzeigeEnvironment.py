@@ -168,8 +168,9 @@ class GewerbeanzeigeEnvironment:
 
     @keyword
     def notification_recipients(self, registernummer: str) -> list[str]:
-        """Addresses of the notifications (not replies) whose subject names ``registernummer``."""
-        return sorted(m["to"] for m in self.sent_mails() if not m["in_reply_to"] and registernummer in m["subject"])
+        """Addresses of the notifications (not receipts) whose subject names ``registernummer``."""
+        return sorted(m["to"] for m in self.sent_mails() if not m["in_reply_to"] and registernummer in m["subject"]
+                      and not m["subject"].startswith("Empfangsbescheinigung"))
 
     @keyword
     def notification_to(self, body: str, registernummer: str) -> dict[str, Any]:

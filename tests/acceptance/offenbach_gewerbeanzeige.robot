@@ -161,7 +161,8 @@ An Unexpected Failure Of One Case Goes To A Clerk After The Limit And Blocks No 
     ...    no JSON object (nothing the control room stores: an error nobody foresaw), and a good Anmeldung
     ...    whose owner gave no e-mail address. The good one is entered and its receipt kept for posting; the
     ...    broken one is retried, and after ``pruefung.max_fehlversuche`` unexpected failures in a row it goes
-    ...    to a clerk with a note naming the case.
+    ...    to a clerk with a note naming the case. The clerk adds an address to the good one and retries it:
+    ...    its receipt goes out by mail, the bodies are not notified twice.
     Upload Notice    UP-GEWERBE-FEHLER    case_data=kaputt
     Upload Notice    UP-GEWERBE-POST    business=Webdesign Nguyễn
     ${sent_before}=    Sent Mails
@@ -190,8 +191,22 @@ An Unexpected Failure Of One Case Goes To A Clerk After The Limit And Blocks No 
     ${sent_after}=    Sent Mails
     ${replies}=    Evaluate    [m for m in $sent_after[len($sent_before):] if m['in_reply_to'] or 'Empfangsbescheinigung' in m['subject']]
     Should Be Empty    ${replies}    msg=A receipt was mailed for an upload without any address.
+    ${nummer}=    Set Variable    ${good}[payload][registernummer]
+    ${notified}=    Notification Recipients    ${nummer}
+    Should Not Be Empty    ${notified}
     Retry Work Item    UP-GEWERBE-FEHLER
+    Correct Case And Retry    UP-GEWERBE-POST    inhaber.email=hallo@webdesign-nguyen.example
     ${output}=    Run City Robot    pruefung__max_fehlversuche=${2}
+    ${good}=    Work Item    UP-GEWERBE-POST
+    Should Be Equal    ${good}[status]    done
+    ${receipts}=    Evaluate    [m for m in $sent_after if m['to'] == 'hallo@webdesign-nguyen.example']
+    Should Be Empty    ${receipts}
+    ${mails}=    Sent Mails
+    ${receipts}=    Evaluate    [m for m in $mails if m['to'] == 'hallo@webdesign-nguyen.example']
+    Length Should Be    ${receipts}    1
+    Should Start With    ${receipts}[0][subject]    Empfangsbescheinigung zu Ihrer Gewerbe-Anmeldung (GewA 1)
+    ${again}=    Notification Recipients    ${nummer}
+    Lists Should Be Equal    ${again}    ${notified}    msg=The bodies were notified twice.
     ${broken}=    Work Item    UP-GEWERBE-FEHLER
     Should Be Equal    ${broken}[status]    failed_business
     Should Be Equal    ${broken}[code]    WIEDERHOLT_UNERWARTET
