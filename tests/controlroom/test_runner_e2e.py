@@ -7,10 +7,12 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -172,7 +174,9 @@ def test_an_upload_for_the_mailbox_robot_is_its_work_item(control_room, tmp_path
         assert run["state"] == "succeeded", run["message"]
         assert "Verarbeitet: 1" in run["message"], run["message"]
         [item] = run["items"]
-        assert item["state"] != "new" and item["files"] == ["Bauvoranfrage.pdf"], item  # the robot released it
+        # the robot routed and released it there; its docket (Laufzettel) joins the uploaded file
+        assert item["state"] == "done" and item["files"][0] == "Bauvoranfrage.pdf", item
+        assert [name for name in item["files"][1:] if name.startswith("Laufzettel")] == item["files"][1:], item
         assert "kontrollraum." not in run["message"]  # no synthetic Message-IDs any more
         names = [a["name"] for a in client.get(f"/api/runs/{run_id}/artifacts", headers=clerk).json()]
         assert "log.html" in names
@@ -292,3 +296,67 @@ def test_cancelling_stops_the_robot_on_its_runner(control_room, slow_project, tm
             assert runner.poll() is None  # the runner lives on and takes the next run
             second = client.post("/api/runs", json={"robot": "marburg/langsam"}, headers=clerk).json()["id"]
             assert _wait(client, second, clerk, lambda r: r["state"] == "running", 30)["state"] == "running"
+
+
+@pytest.mark.imap
+def test_a_runner_killed_mid_case_loses_its_uvg_run_and_every_application_is_entered_once(control_room, dovecot,
+                                                                                          smtp_server, tmp_path):
+    """Gießen's Unterhaltsvorschuss robot on a shared Fachverfahren and a shared IMAP mailbox, as in production: the
+    machine of the first runner dies (SIGKILL of runner, `rathaus run` and robot) while it works on the cases; a
+    second runner finishes the run. Each complete application is entered exactly once, each mail lies in exactly
+    one folder, and each case ended once."""
+    from rathaus_controlroom.models import Role, WorkItem, WorkItemAttempt
+    from rathaus_controlroom.services.credentials import save_credential
+    from rathaus_controlroom.services.users import Principal
+    from sqlalchemy import select
+    from support.robots import mailbox_settings, one_line, parsed_mails
+    from support.sandbox import MANDANT, PASSWORD, USER, running_sandbox
+
+    url, world, settings = control_room
+    for folder in ("INBOX", "Erledigt", "Pruefung"):
+        for path in dovecot.maildir("uvg", folder).glob("*/*"):
+            path.unlink()
+    subprocess.run([sys.executable, str(ROOT / "processes/unterhaltsvorschuss/samples/generate.py"), "--out",
+                    str(tmp_path / "mails"), "--good", "6"], check=True, stdout=subprocess.DEVNULL)
+    for mail in sorted((tmp_path / "mails").glob("*.eml")):
+        dovecot.deliver("uvg", "INBOX", mail.read_bytes())
+    mails = dovecot.count("uvg", "INBOX")
+    sent_before = len(smtp_server.messages)
+    mailbox, secrets = mailbox_settings(dovecot, "uvg", "GIESSEN_UVG_POSTFACH_PASSWORT", smtp_server)
+    with running_sandbox(tmp_path, {"users": {USER: PASSWORD}, "mandant": MANDANT}) as fachverfahren:
+        settings.robot_config["giessen/unterhaltsvorschuss"] = {
+            **mailbox, "fachverfahren": {"url": fachverfahren.url, "benutzer": USER}}
+        admin = Principal(None, "test", "giessen", Role.ADMIN)  # type: ignore[arg-type]
+        with world.db.session() as session:
+            for name, value in {**secrets, "GIESSEN_UVG_FACHVERFAHREN_PASSWORT": PASSWORD}.items():
+                save_credential(session, settings.credential_key, admin, name, value)
+        clerk = world.headers("giessen.clerk")
+        with httpx.Client(base_url=url, timeout=30) as client:
+            tokens = [client.post("/api/runners", json={"name": name}, headers=world.headers("giessen.admin"))
+                      .json()["token"] for name in ("rechner-1", "rechner-2")]
+            run_id = client.post("/api/runs", json={"robot": "giessen/unterhaltsvorschuss"}, headers=clerk).json()["id"]
+            with _runner(url, tokens[0], tmp_path / "eins") as first:
+                run = _wait(client, run_id, clerk, lambda r: r["cases_done"] >= 2, 240)
+                assert run["state"] == "running" and run["cases_done"] < run["cases_total"], run["message"]
+                _kill_machine(first)
+            with _runner(url, tokens[1], tmp_path / "zwei"):
+                run = _wait(client, run_id, clerk, lambda r: r["state"] not in ("queued", "running"), 300)
+        assert (run["runner"], run["attempt"]) == ("rechner-2", 2), run
+        with sqlite3.connect(fachverfahren.database) as connection:
+            names = [row[0] for row in connection.execute("SELECT antragsteller_name FROM faelle")]
+    # 6 complete applications and the Nachforderung case are entered, each once
+    assert len(names) == 7 and len(set(names)) == 7, names
+    folders = {folder: dovecot.count("uvg", folder) for folder in ("INBOX", "Erledigt", "Pruefung")}
+    assert folders["INBOX"] == 0 and folders["Erledigt"] == 6 and sum(folders.values()) == mails, folders
+    # one letter per entered case; at most the case in flight at the kill got its letter twice
+    replies = Counter(one_line(mail["In-Reply-To"]) for mail in parsed_mails(smtp_server.messages[sent_before:]))
+    assert len(replies) >= 7 and max(replies.values()) <= 2 and list(replies.values()).count(2) <= 1, replies
+    db = Database(settings.database_url)
+    with db.session() as session:
+        items = session.scalars(select(WorkItem).where(WorkItem.run_id == run_id)).all()
+        assert len(items) == mails
+        for item in items:
+            assert item.state.value in ("done", "failed_business"), (item.reference, item.state)
+            ends = [a.state for a in session.scalars(select(WorkItemAttempt).where(WorkItemAttempt.item_id == item.id))]
+            assert ends.count(item.state.value) == 1, (item.reference, ends)  # each case ended once
+    db.dispose()
