@@ -110,3 +110,19 @@ def test_an_attempt_reaches_no_item_of_another_robot_or_city(world):
             robot_items.item_for_reading(session, run, foreign)
         with pytest.raises(NotFound):
             robot_items.save_payload(session, run, foreign, {"x": 1})
+
+
+def test_a_large_file_streamed_by_a_robot_is_stored_whole(world, tmp_path):
+    """A letter or scan over the in-memory limit (1 MB) is spooled to disk off the event loop and kept whole."""
+    from items_world import api_client
+
+    run_id, _ = _claimed(world, inputs=1)
+    with api_client(world, tmp_path) as (client, settings):
+        token = robot_items.attempt_token(settings.session_key, run_id, 1)
+        headers = {"Authorization": f"Bearer {token}"}
+        item = client.post("/api/runner/items/reserve", headers=headers).json()
+        content = bytes(range(256)) * (3 * 4096)  # 3 MB
+        stored = client.put(f"/api/runner/items/{item['id']}/files/scan.pdf", content=content, headers=headers)
+        assert stored.status_code == 200 and "scan.pdf" in stored.json()["files"], stored.text
+        fetched = client.get(f"/api/runner/items/{item['id']}/files/scan.pdf", headers=headers)
+        assert fetched.content == content

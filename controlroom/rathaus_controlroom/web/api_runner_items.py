@@ -109,8 +109,11 @@ async def put_file(item_id: int, name: str, request: Request, attempt: Attempt, 
             size += len(chunk)
             if size > settings.max_upload_bytes:
                 raise Invalid(f"Die Datei '{name[:100]}' ist zu groß für den Kontrollraum.")
-            spool.write(chunk)
-        spool.seek(0)
+            if getattr(spool, "_rolled", True):  # on disk now: write in a worker thread, not on the event loop
+                await run_in_threadpool(spool.write, chunk)
+            else:
+                spool.write(chunk)
+        await run_in_threadpool(spool.seek, 0)
 
         def store() -> dict[str, Any]:
             with request.app.state.database.session() as session:
