@@ -20,9 +20,11 @@ uploaded case has ``quelle: upload`` and ``referenz`` (the item's reference) in 
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import shutil
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
@@ -249,9 +251,21 @@ def process_meta(project: Project | None, process: str) -> dict[str, Any] | None
     from rathaus.core.config import load_process
 
     project = project or Project.locate()
-    if not (project.processes / process / "process.yaml").is_file():
+    folder = project.processes / process
+    if not (folder / "process.yaml").is_file():
         return None
-    return load_process(project, process)
+    # read and validated once per version of its files (a start or a case page must not parse YAML each time)
+    stamp = (str(folder), tuple((path.name, path.stat().st_mtime_ns) for path in sorted(folder.glob("*.yaml"))))
+    with _META_LOCK:
+        cached = _META_CACHE.get(stamp[0])
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, load_process(project, process))
+            _META_CACHE[stamp[0]] = cached
+    return copy.deepcopy(cached[1])
+
+
+_META_CACHE: dict[str, tuple[Any, dict[str, Any]]] = {}
+_META_LOCK = threading.Lock()
 
 
 def arrange_uploads(inputs: Sequence[InputItem], intake: Intake | None, title: str,
