@@ -81,7 +81,7 @@ def archive_invoice(
     supplier: str | None,
     number: str | None,
     received: date,
-    message_id: str,
+    message_id: str | None,
     enclosures: Sequence[Path] = (),
     details: Mapping[str, Any] | None = None,
 ) -> ArchivedInvoice:

@@ -30,6 +30,8 @@ CITY_RULES = {
     "LEITWEG-UNBEKANNT": "Die Leitweg-ID (BT-10) gehört zu einem Rechnungsempfänger der Stadt.",
     "WAEHRUNG": "Die Rechnung lautet auf eine Währung, in der die Stadt zahlt.",
 }
+#: findings about the invoice's Leitweg-ID (routing): a clerk can correct the routing in the case data
+LEITWEG_RULES = frozenset({"LEITWEG-FEHLT", "LEITWEG-ID", "LEITWEG-UNBEKANNT", "BR-DE-15"})
 
 
 @dataclass(frozen=True, repr=False)
@@ -42,11 +44,19 @@ class InvoiceCheck:
     office: ReceivingOffice | None
     #: the official verdict when the city decides by the official rules, else ``None`` (built-in rules)
     verdict: OfficialVerdict | None = None
+    #: routing fields a clerk corrected in the case data (``leitweg_id``, ``buchungskreis``, ``kostenstelle``),
+    #: applied by :func:`erechnung.case.route_by_case`; empty when the routing is the invoice's own
+    corrected: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         """True when the invoice can be entered: readable, no findings, a known receiving office."""
         return self.invoice is not None and not self.findings and self.office is not None
+
+    @property
+    def routing_only(self) -> bool:
+        """True when the invoice is readable and its only faults are about its Leitweg-ID (``LEITWEG_RULES``)."""
+        return self.invoice is not None and bool(self.findings) and set(self.rules) <= LEITWEG_RULES
 
     @property
     def rules(self) -> list[str]:

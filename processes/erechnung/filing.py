@@ -1,6 +1,7 @@
 """When a mail leaves the inbox, and into which folder: only after every invoice in it is recorded.
 
-A mail can hold several invoices, each its own work item. The mail moves once all of them are finished
+A mail can hold several invoices, each its own work item. A case uploaded in the control room has no mail in the
+mailbox and moves none. The mail moves once all of them are finished
 (done, or failed for a business reason and so with a clerk); while one is pending or failed for a
 technical reason it stays in the inbox, so that the next run can read it again and nothing is lost.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -62,11 +63,16 @@ def target_folder(states: Iterable[ItemState], folders: Mapping[str, str]) -> st
 
 
 def items_of_mail(items: Iterable[Any], message_id: str) -> list[Any]:
-    """The work items whose variable ``message_id`` is the mail's."""
+    """The work items whose variable ``message_id`` is the mail's, from the mailbox only.
+
+    An uploaded case (``quelle: upload``) is no mail of the mailbox, even when it is a copy of one: it never
+    moves a mailbox mail, which its own work items file.
+    """
     result = []
     for item in items:
         payload = item.get("payload") if isinstance(item, Mapping) else getattr(item, "payload", None)
-        if isinstance(payload, Mapping) and payload.get("message_id") == message_id:
+        if (isinstance(payload, Mapping) and payload.get("message_id") == message_id
+                and payload.get("quelle", "postfach") != "upload"):
             result.append(item)
     return result
 
@@ -82,6 +88,8 @@ def run_summary_lines(items: Iterable[Any], since: datetime) -> list[str]:
     rejected = 0
     for item in items:
         released = getattr(item, "released_at", None)
+        if released is not None and released.tzinfo is None and since.tzinfo is not None:
+            released = released.replace(tzinfo=timezone.utc)  # a naive time of the queue is UTC
         payload = getattr(item, "payload", None)
         if released is None or released < since or not isinstance(payload, Mapping):
             continue

@@ -30,8 +30,13 @@ def rejection_data(
     city: Mapping[str, Any],
     department: Mapping[str, Any],
     directory: LeitwegDirectory,
+    by_mail: bool = True,
 ) -> dict[str, Any]:
-    """The template data: invoice, reasons, the city's offices when the Leitweg-ID is unknown, a contact."""
+    """The template data: invoice, reasons, the city's offices when the Leitweg-ID is unknown, a contact.
+
+    ``by_mail`` is ``False`` for an invoice uploaded in the control room without its mail (``per_mail``): the
+    text then does not say it came by e-mail to the mailbox.
+    """
     invoice = check.invoice
     office = check.office
     contact = (
@@ -46,6 +51,7 @@ def rejection_data(
             "datei": check.file_name,
         },
         "eingang": received,
+        "per_mail": bool(by_mail),
         "postfach": mailbox,
         "gruende": check.reasons(),
         "leitweg_unbekannt": check.unknown_leitweg_id,

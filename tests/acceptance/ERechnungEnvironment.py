@@ -13,7 +13,6 @@ import email
 import email.policy
 import email.utils
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -28,21 +27,13 @@ from robot.api.deco import keyword, library
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "processes")]
 
+from erechnung.samples import sample_generator as _generator  # noqa: E402
 from support import robots  # noqa: E402
 from support.dovecot import Dovecot, free_port  # noqa: E402
 from support.smtp import SmtpServer  # noqa: E402
 
 USER = "rechnung"
 MAIL_PASSWORD_VARIABLE = "ACCEPTANCE_RECHNUNG_POSTFACH_PASSWORT"
-
-
-def _generator() -> Any:
-    script = ROOT / "processes/e-rechnung/samples/generate.py"
-    spec = importlib.util.spec_from_file_location("erechnung_samples", script)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
 
 
 @library(scope="SUITE", auto_keywords=False)
@@ -205,6 +196,98 @@ class ERechnungEnvironment:
         """Deletes the robot's local work item queue, as if its machine had been replaced."""
         robots.forget_work_item_queue(self.home / robot)
 
+    # -- uploaded cases (what the control room puts into the queue) ------------------------------------
+
+    @keyword
+    def write_sample_invoice(self, name: str, number: str, area: str = "schulen", fmt: str = "ubl",
+                             **changes: Any) -> Path:
+        """Writes a sample invoice of the generator (supplier ``buero``) to the office of ``area`` as ``name``.
+
+        ``fmt`` is ``ubl``, ``cii`` or ``zugferd``; keyword arguments change the invoice, e.g. ``leitweg_id=…``,
+        ``gross_error=100.00`` (an arithmetic error). ``broken=yes`` cuts the file short (not well-formed)."""
+        import random
+        from decimal import Decimal
+
+        generator = _generator()
+        broken = str(changes.pop("broken", "")).lower() in ("yes", "true", "1")
+        if "gross_error" in changes:
+            changes["gross_error"] = Decimal(str(changes["gross_error"]))
+        invoice = generator._invoice(generator.load_city(self.city), generator.SUPPLIERS["buero"], area, number, 20,
+                                     random.Random(number), **changes)
+        data = {"ubl": generator.ubl_xml, "cii": generator.cii_xml, "zugferd": generator.zugferd_pdf}[fmt](invoice)
+        path = self.home / "uploads" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data[: len(data) * 2 // 3] if broken else data)
+        return path
+
+    def _queue(self, robot: str) -> Any:
+        from rathaus.workitems.queue import open_queue
+
+        return open_queue(self.home / robot / "workitems.sqlite", output_queue=robot, input_queue=robot)
+
+    @keyword
+    def queue_uploaded_case(self, reference: str, *files: str, robot: str = "fulda/e-rechnung",
+                            **variables: Any) -> str:
+        """Puts an uploaded case into the robot's queue as the robot sees one the control room made of a loose
+        file: ``quelle: upload``, ``referenz`` and the files, no ``message_id``, ``absender`` or ``eingang``;
+        more ``variables`` can be given. Returns the item's id."""
+        paths = {Path(f).name: Path(f) for f in files}
+        payload = {"quelle": "upload", "referenz": reference, **variables}
+        queue = self._queue(robot)
+        try:
+            item_id, _created = queue.create_output(None, payload, key=reference, files=paths)
+        finally:
+            queue.close()
+        return item_id
+
+    @keyword
+    def work_item(self, reference: str, robot: str = "fulda/e-rechnung") -> dict[str, Any]:
+        """The robot's work item with the key ``reference``: ``status``, ``code``, ``message``, ``payload``,
+        ``files``."""
+        queue = self._queue(robot)
+        try:
+            item = next(i for i in queue.list_items(robot) if i.key == reference)
+        finally:
+            queue.close()
+        return {"id": item.id, "status": item.status.value, "code": item.code, "message": item.message,
+                "payload": item.payload, "files": list(item.files)}
+
+    @keyword
+    def correct_case_and_retry(self, reference: str, robot: str = "fulda/e-rechnung", **corrections: Any) -> None:
+        """What a clerk's retry in the control room does: the case data ``fall`` with ``corrections``, the item
+        back in the queue as new (written into the robot's SQLite queue, which has no retry of its own)."""
+        import sqlite3
+
+        item = self.work_item(reference, robot)
+        payload = dict(item["payload"])
+        payload["fall"] = {**payload["fall"], **corrections}
+        with sqlite3.connect(self.home / robot / "workitems.sqlite") as conn:
+            conn.execute("UPDATE items SET status = 'new', payload = ?, exception_type = NULL, code = NULL, "
+                         "message = NULL, released_at = NULL WHERE id = ?",
+                         (json.dumps(payload, ensure_ascii=False), int(item["id"])))
+
+    @keyword
+    def keyword_calls_in_last_run(self, name: str) -> list[str]:
+        """The calls of the keyword ``name`` (e.g. ``Move Message``) that ran in the last run: for each, the
+        keywords it was called from and its arguments (as written), as one line."""
+        from robot.api import ExecutionResult
+
+        calls: list[str] = []
+
+        def visit(body: Any, path: tuple[str, ...]) -> None:
+            for step in body:
+                if getattr(step, "status", "") == "NOT RUN":  # an IF branch not taken, a loop without rounds
+                    continue
+                is_keyword = getattr(step, "type", None) == "KEYWORD"
+                if is_keyword and name in (step.name, getattr(step, "full_name", None)):
+                    calls.append(f"{' > '.join(path)}: {' | '.join(map(str, step.args))}")
+                visit(getattr(step, "body", ()), (*path, step.name) if is_keyword else path)
+
+        result = ExecutionResult(str(self.output_xml_of_last_run()))
+        for test in result.suite.all_tests:
+            visit(test.body, (test.name,))
+        return calls
+
     # -- results ---------------------------------------------------------------------------------------
 
     @keyword
@@ -227,6 +310,16 @@ class ERechnungEnvironment:
             raise AssertionError(f"GET /api/rechnungen answered {response.status_code}")
         data = response.get_json()
         return data["rechnungen"]
+
+    @keyword
+    def finance_entry(self, number: str, robot: str = "fulda/e-rechnung") -> dict[str, Any] | None:
+        """The finance system's entry of the invoice ``number``, ``None`` when there is none."""
+        return next((entry for entry in self.finance_entries(robot) if entry["rechnungsnummer"] == number), None)
+
+    @keyword
+    def archived_invoice(self, number: str, robot: str = "fulda/e-rechnung") -> dict[str, Any]:
+        """The archive's record (``beleg.json`` as `Archived Invoices` gives it) of the invoice ``number``."""
+        return next(record for record in self.archived_invoices(robot) if record["rechnungsnummer"] == number)
 
     @keyword
     def archived_invoices(self, robot: str = "fulda/e-rechnung") -> list[dict[str, Any]]:

@@ -182,8 +182,102 @@ A Mail Nested Too Deeply Goes To A Clerk And Stops Nothing
     ${replies}=    Replies To    ${id}
     Should Be Empty    ${replies}
 
+A Loose Uploaded XRechnung Is Booked And No Mail Is Moved
+    [Documentation]    A case as the control room makes it of an uploaded XML file: ``quelle: upload``,
+    ...    ``referenz``, the file, no ``message_id``, ``absender`` or ``eingang``. It is read, booked and
+    ...    archived; no mail is moved or answered for it. (Runs after the others: the inbox is empty.)
+    ${file}=    Write Sample Invoice    XRechnung_UP-FU-2026-0001.xml    UP-FU-2026-0001    area=schulen
+    ${folders}=    Mailbox Folder Counts
+    ${sent}=    Sent Mails
+    Queue Uploaded Case    FU-UP-1    ${file}
+    ${output}=    Run City Robot    ${ROBOT}
+    Should Contain    ${output}    Verarbeitet: 1
+    Should Contain    ${output}    Erfasst: 1
+    ${entry}=    Finance Entry    UP-FU-2026-0001
+    Entry Should Be Routed    ${entry}    1000    1040000    06631009-40-50
+    Should Contain    ${entry}[bemerkung]    Eingang als Upload im Kontrollraum am
+    ${record}=    Archived Invoice    UP-FU-2026-0001
+    Should Be Equal    ${record}[quelle]    upload
+    Should Be Equal    ${record}[kontrollraum_referenz]    FU-UP-1
+    Should Be Equal    ${record}[message_id]    ${None}
+    Should Be Equal    ${record}[beleg]    ${entry}[belegnummer]
+    ${item}=    Work Item    FU-UP-1
+    Should Be Equal    ${item}[status]    done
+    Should Be Equal    ${item}[payload][ergebnis]    erfasst
+    Should Be Equal    ${item}[payload][fall][rechnungsnummer]    UP-FU-2026-0001
+    Should Be Equal    ${item}[payload][fall][leitweg_id]    06631009-40-50
+    ${moves}=    Keyword Calls In Last Run    Move Message
+    Should Be Empty    ${moves}
+    ${after}=    Mailbox Folder Counts
+    Should Be Equal    ${after}    ${folders}
+    ${now}=    Sent Mails
+    Should Be Equal    ${now}    ${sent}
+
+An Uploaded Invoice With A Wrong Leitweg-ID Goes To The Clerk And A Corrected One Is Booked On Retry
+    [Documentation]    An uploaded invoice whose only fault is its Leitweg-ID (one of another city) is not sent
+    ...    back: the clerk corrects the routing in the case data ``fall`` and retries; the next attempt
+    ...    books it under the corrected Leitweg-ID's office.
+    ${file}=    Write Sample Invoice    UP-FU-2026-0002.xml    UP-FU-2026-0002    area=tiefbau
+    ...    leitweg_id=06531005-6600-27
+    ${sent}=    Sent Mails
+    Queue Uploaded Case    FU-UP-2    ${file}
+    ${output}=    Run City Robot    ${ROBOT}
+    Should Contain    ${output}    An die Sachbearbeitung übergeben: 1
+    Should Contain    ${output}    [LEITWEG_PRUEFEN] Rechnung UP-FU-2026-0002 (UP-FU-2026-0002.xml): Die Leitweg-ID '06531005-6600-27'
+    ${item}=    Work Item    FU-UP-2
+    Should Be Equal    ${item}[status]    failed_business
+    Should Be Equal    ${item}[payload][fall][leitweg_id]    06531005-6600-27
+    Should Be Equal    ${item}[payload][fall][buchungskreis]    ${None}
+    List Should Contain Value    ${item}[files]    Rueckweisung_UP-FU-2026-0002.txt
+    ${now}=    Sent Mails
+    Should Be Equal    ${now}    ${sent}
+    ${entry}=    Finance Entry    UP-FU-2026-0002
+    Should Be Equal    ${entry}    ${None}
+    Correct Case And Retry    FU-UP-2    leitweg_id=06631009-66-69
+    ${output}=    Run City Robot    ${ROBOT}
+    Should Contain    ${output}    Erfasst: 1
+    ${entry}=    Finance Entry    UP-FU-2026-0002
+    Entry Should Be Routed    ${entry}    1000    1066200    06631009-66-69
+    Should Contain    ${entry}[bemerkung]    Zuordnung von der Sachbearbeitung korrigiert (Leitweg-ID)
+    ${record}=    Archived Invoice    UP-FU-2026-0002
+    Should Start With    ${record}[referenz]    2026/06631009-66-69/
+    ${item}=    Work Item    FU-UP-2
+    Should Be Equal    ${item}[status]    done
+    Should Be Equal    ${item}[payload][fall][kostenstelle]    1066200
+    Should Be Equal    ${item}[payload][leitweg_id]    06631009-66-69
+
+An Uploaded Faulty Invoice Goes Back To The Seller's Address, Or To The Clerk For The Post
+    [Documentation]    An uploaded case has no mail to reply to: the rejection goes to the seller's e-mail
+    ...    address in the invoice; a file without any address keeps its rejection for the clerk to post.
+    ${wrong}=    Write Sample Invoice    UP-FU-2026-0003.xml    UP-FU-2026-0003    gross_error=100.00
+    ${broken}=    Write Sample Invoice    Rechnung_kaputt.xml    UP-FU-2026-0004    broken=yes
+    ${before}=    Sent Mails
+    Queue Uploaded Case    FU-UP-3    ${wrong}
+    Queue Uploaded Case    FU-UP-4    ${broken}
+    ${output}=    Run City Robot    ${ROBOT}
+    Should Contain    ${output}    Abgelehnt (Rückweisung an den Absender): 1
+    Should Contain    ${output}    [RUECKWEISUNG_PER_POST] Datei 'Rechnung_kaputt.xml': Die Rechnung ist fehlerhaft
+    ${mails}=    Sent Mails
+    ${new}=    Evaluate    $mails[len($before):]
+    Length Should Be    ${new}    1
+    Should Be Equal    ${new}[0][to]    rechnung@buerobedarf-vogelsberg.example
+    Should Be Equal    ${new}[0][in_reply_to]    ${EMPTY}
+    Should Contain    ${new}[0][body]    bei der Stadt Fulda eingegangen
+    Should Contain    ${new}[0][body]    [BR-CO-15]
+    ${item}=    Work Item    FU-UP-4
+    Should Be Equal    ${item}[status]    failed_business
+    List Should Contain Value    ${item}[files]    Rueckweisung_Rechnung_kaputt.txt
+
 
 *** Keywords ***
+Mailbox Folder Counts
+    ${counts}=    Create Dictionary
+    FOR    ${folder}    IN    INBOX    Erledigt    Abgelehnt    Pruefung
+        ${count}=    Folder Count    ${folder}
+        Set To Dictionary    ${counts}    ${folder}=${count}
+    END
+    RETURN    ${counts}
+
 Prepare Mailbox With Sample Invoices
     Start Mail Servers
     ${count}=    Deliver Sample Invoices    fulda

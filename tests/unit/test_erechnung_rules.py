@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import email
-import importlib.util
 import json
-import sys
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -22,6 +20,7 @@ from erechnung.filing import ItemState, items_of_mail, run_summary_lines, target
 from erechnung.keywords import ERechnung
 from erechnung.rejection import rejection_data, render_rejection
 from erechnung.routing import LeitwegDirectory
+from erechnung.samples import sample_generator
 from jsonschema import Draft202012Validator, FormatChecker
 from rathaus.core.config import ConfigError
 from rathaus.einvoice.leitweg import check_leitweg_id
@@ -34,16 +33,7 @@ AGS = {"fulda": "06631009", "giessen": "06531005", "limburg": "06533009", "marbu
 FOLDERS = {"erledigt": "Erledigt", "abgelehnt": "Abgelehnt", "pruefung": "Pruefung"}
 
 
-def _load_generator():
-    script = ROOT / "processes/e-rechnung/samples/generate.py"
-    spec = importlib.util.spec_from_file_location("erechnung_samples", script)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-generator = _load_generator()
+generator = sample_generator()
 
 
 def _city(city: str = "fulda") -> dict:
