@@ -63,6 +63,12 @@ def _adapter(env: Mapping[str, str], database: Path):
     return open_queue(database)
 
 
+def _file_adapter(env: Mapping[str, str]) -> bool:
+    from rathaus.workitems.settings import Settings
+
+    return Settings.load(env).adapter == "file"
+
+
 def _item(entry: Any) -> dict[str, Any]:
     variables = entry.variables if isinstance(entry.variables, dict) else {}
     payload = entry.payload if isinstance(entry.payload, dict) else {}
@@ -78,7 +84,12 @@ def build_result(robot: str, process: dict[str, Any], steps: list[dict[str, Any]
     items: list[dict[str, Any]] = []
     elsewhere = 0
     counts: dict[str, int] = {}
-    if any(step.get("produces") or step.get("consumes") for step in steps):
+    queued = any(step.get("produces") or step.get("consumes") for step in steps)
+    if queued and _file_adapter(env):
+        # rpaframework's devdata files: the items and how they ended are in those files, not in a queue to count
+        lines.append("Arbeitselemente aus Dateien (Dateiadapter, RPA_INPUT_WORKITEM_PATH): hier nicht gezählt; was "
+                     "aus jedem wurde, steht in der Eingabedatei und in RPA_OUTPUT_WORKITEM_PATH.")
+    elif queued:
         city, _, name = robot.partition("/")
         database = Path(env.get("RATHAUS_WORKITEMS_DB") or Path(env["RATHAUS_HOME"]) / city / name / "workitems.sqlite")
         adapter = _adapter(env, database)
