@@ -9,33 +9,22 @@ Maildir (nothing moved or answered for an upload).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import random
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from erechnung.samples import sample_generator
 
-ROOT = Path(__file__).resolve().parents[2]
 ROBOT = "fulda/e-rechnung"
 MAILDIR = "fulda/rechnung"  # robots/fulda/e-rechnung/config.yaml: postfach.url maildir:fulda/rechnung
 CLERK = "fulda.sachbearbeitung"
-SAMPLES = ROOT / "processes/e-rechnung/samples"
 SCHOOLS, TIEFBAU, IT = ("1000", "1040000", "06631009-40-50"), ("1000", "1066200", "06631009-66-69"), (
     "1000", "1010100", "06631009-10-43")
 GIESSEN_TIEFBAU = "06531005-6600-27"  # a Leitweg-ID of Gießen: none of Fulda's offices
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("erechnung_samples_journey", SAMPLES / "generate.py")
-    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-generator = _generator()
+generator = sample_generator()
 
 
 def _invoice(number: str, area: str, **changes):
