@@ -24,6 +24,9 @@ from typing import Any
 import pytest
 from imapclient import imap_utf7
 from posteingang.samples.generate import build_mail, expected_routing, samples, scanned_letter
+from rathaus.core.cases import Intake
+from rathaus.core.config import load_process
+from rathaus.core.project import Project
 from rathaus.mail.intake import mail_case, read_mail_file
 from rathaus.pdf.reader import read_text
 from rathaus.process.failures import FailureLedger
@@ -94,7 +97,8 @@ class Room:
 
     def upload_eml(self, name: str, raw: bytes) -> str:
         """An uploaded ``.eml`` as the control room makes it an item: attachments as files, the mail's variables."""
-        case = mail_case(read_mail_file(name, raw), source="upload")
+        intake = Intake.of(load_process(Project(ROOT), "posteingang"))
+        case = mail_case(read_mail_file(name, raw), source="upload", max_text=intake.mail_text)
         paths = self._files(case.key, list(case.files))
         variables = {**case.variables, "dateien": case.file_names, "referenz": case.key}
         self.seed.append({"key": case.key, "variables": variables, "files": paths})

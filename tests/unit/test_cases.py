@@ -94,3 +94,17 @@ def test_a_mail_becomes_the_same_case_from_the_mailbox_and_as_an_upload():
     assert uploaded.variables["uebersprungene_anhaenge"] == ["Geburtsurkunde.pdf"]  # larger than 24 bytes
     with pytest.raises(Exception, match=r"Die Datei 'notiz\.eml' ist keine Mail"):
         read_mail_file("notiz.eml", b"\x00\x01 kein Text")
+
+
+def test_a_process_that_reads_the_mail_keeps_its_text_from_the_mailbox_and_from_an_upload():
+    limit = Intake.of(load_process(PROJECT, "posteingang")).mail_text
+    assert limit and Intake.of(load_process(PROJECT, "unterhaltsvorschuss")).mail_text is None
+    from_box = mail_case(build_mail_message(_mail(), uid=7, folder="INBOX", uidvalidity=1), max_text=limit)
+    uploaded = mail_case(read_mail_file("antrag.eml", _mail()), source="upload", max_text=limit)
+    for case in (from_box, uploaded):
+        assert case.variables["text"].strip() and case.variables["empfangen"].startswith("2026-11-02")
+        assert case.variables["absender_name"] == "Mia Beispiel"
+    assert {k: v for k, v in from_box.variables.items() if k != "quelle"} == {
+        k: v for k, v in uploaded.variables.items() if k != "quelle"}
+    short = mail_case(read_mail_file("antrag.eml", _mail()), source="upload", max_text=5)
+    assert len(short.variables["text"]) == 5

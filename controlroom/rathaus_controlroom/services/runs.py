@@ -312,7 +312,7 @@ def _mail_input(upload: InputFile, fields: dict[str, Any], priority: int, intake
     from rathaus.mail.intake import attachments_of_types, mail_case, read_mail_file
 
     try:
-        case = mail_case(read_mail_file(upload.name, upload.content), source="upload")
+        case = mail_case(read_mail_file(upload.name, upload.content), source="upload", max_text=intake.mail_text)
     except UnreadableMailError as error:
         raise Invalid(f"{error} Es wurde nichts gestartet.") from None
     wanted = [t for t in intake.file_types if t != ".eml"]

@@ -37,6 +37,8 @@ class Intake:
     loose_files: str = "together"
     #: an uploaded ``.eml`` must carry at least one attachment of the accepted (non-``.eml``) types
     mail_needs_attachment: bool = False
+    #: an uploaded ``.eml`` keeps its body (at most this many characters), as the process's producer does
+    mail_text: int | None = None
 
     @classmethod
     def of(cls, meta: Mapping[str, Any]) -> Intake | None:
@@ -45,7 +47,8 @@ class Intake:
         if not isinstance(raw, Mapping):
             return None
         return cls(tuple(raw.get("kinds") or ()), tuple(raw.get("file_types") or ()),
-                   str(raw.get("loose_files") or "together"), bool(raw.get("mail_needs_attachment")))
+                   str(raw.get("loose_files") or "together"), bool(raw.get("mail_needs_attachment")),
+                   int(raw["mail_text"]) if raw.get("mail_text") else None)
 
     @property
     def takes_uploads(self) -> bool:

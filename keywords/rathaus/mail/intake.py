@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -59,10 +60,13 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 def mail_case(mail: MailMessage, source: str = "postfach", max_size: int | str | None = None,
-              received: datetime | None = None) -> MailCase:
+              received: datetime | None = None, max_text: int | None = None) -> MailCase:
     """The work item of ``mail``: variables and attachments; attachments over ``max_size`` are left out by name.
 
-    ``eingang`` is the mail's date (``TT.MM.JJJJ``), or ``received`` (default: now) when it has none.
+    ``eingang`` is the mail's date (``TT.MM.JJJJ``), or ``received`` (default: now) when it has none. With
+    ``max_text`` (for processes that read the mail itself, such as the general mailbox) the variables also hold
+    ``text`` (the body, at most ``max_text`` characters), ``empfangen`` (ISO time) and ``absender_name``; other
+    processes keep no more of the mail than they need.
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
@@ -86,6 +90,10 @@ def mail_case(mail: MailMessage, source: str = "postfach", max_size: int | str |
         "uebersprungene_anhaenge": skipped,
         "quelle": source,
     }
+    if max_text is not None:
+        moment = mail.date or received or datetime.now().astimezone()
+        variables.update({"text": (mail.body or "")[:max_text], "empfangen": moment.isoformat(),
+                          "absender_name": parseaddr(mail.sender or "")[0]})
     return MailCase(mail_key(mail), variables, tuple(files))
 
 
@@ -109,7 +117,8 @@ class IntakeKeywords(MailComponent):
 
     @keyword
     def prepare_work_item_from_mail(self, message: MailMessage, directory: str | os.PathLike[str],
-                                    max_size: int | str | None = None, source: str = "postfach") -> DotDict:
+                                    max_size: int | str | None = None, source: str = "postfach",
+                                    max_text: int | None = None) -> DotDict:
         """Saves the attachments of ``message`` into ``directory`` and returns what its work item holds.
 
         The result has ``key`` (the Message-ID, else ``uid:<uidvalidity>:<uid>``), ``variables``
@@ -124,6 +133,10 @@ class IntakeKeywords(MailComponent):
         | ``directory`` | Folder for the attachments, created if missing; must be empty or new. |
         | ``max_size`` | Largest attachment taken, e.g. ``25 MB``; larger ones are left out by name. |
         | ``source`` | Work item variable ``quelle``: ``postfach`` (default), ``upload`` or ``ordner``. |
+        | ``max_text`` | Also keep the body as ``text`` (at most this many characters) and the sender. |
+
+        ``max_text`` is for processes that read the mail itself (``intake: mail_text`` in ``process.yaml``), so that
+        an uploaded ``.eml`` keeps the same: ``text``, ``empfangen`` (the time, ISO 8601) and ``absender_name``.
 
         Example:
         | ${item}=    Prepare Work Item From Mail    ${mail}    ${folder}    max_size=25 MB
@@ -131,7 +144,8 @@ class IntakeKeywords(MailComponent):
 
         See also `Save Attachments`, `Get Skipped Attachments`.
         """
-        case = mail_case(message, source=source, max_size=max_size)
+        limit = None if max_text is None else int(max_text)
+        case = mail_case(message, source=source, max_size=max_size, max_text=limit)
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
         paths = []
