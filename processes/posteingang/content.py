@@ -162,13 +162,15 @@ class MailItem:
 
     def case_data(self) -> dict[str, Any]:
         """The case data (work item variable ``fall``, schema ``fall.schema.yaml``) as read: the department and
-        the remark are left to the clerk."""
+        the remark are left to the clerk; ``text`` is what the rules read (body, text layers, OCR), for the clerk
+        to read, not to correct."""
         return {
             "absender": self.sender or None,
             "betreff": self.subject or None,
             "eingang": f"{self.received:%d.%m.%Y}" if self.received else None,
             "fachbereich": None,
             "bemerkung": None,
+            "text": self.evidence().text[:MAX_KEPT_TEXT] or None,
         }
 
     @classmethod

@@ -11,7 +11,7 @@ from rathaus_controlroom.models import ItemState, Run, RunState, WorkItem, WorkI
 from rathaus_controlroom.services import items, runs
 from rathaus_controlroom.services.errors import Conflict, Invalid
 from sqlalchemy import select
-from uihelpers import Room, make_room, waiting_cases
+from uihelpers import Room, csrf, make_room, token_of, waiting_cases
 
 UVG = "giessen/unterhaltsvorschuss"
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
@@ -193,3 +193,74 @@ def test_the_case_page_shows_documents_in_the_page_letters_and_the_form(room):
     assert "frame-ancestors 'self'" in pdf.headers["content-security-policy"]
     assert room.client("mr.clerk").get(f"/arbeitsliste/{waiting}/dateien/Antrag.pdf").status_code == 404
     assert room.client("ops").get(f"/arbeitsliste/{waiting}").status_code in (403, 404)
+
+
+
+def _posteingang_case(room: Room) -> int:
+    """A Limburg mail the rules could not route, waiting for the clerk of Limburg (``li.clerk``)."""
+    from email.message import EmailMessage
+
+    from rathaus_controlroom.models import Role
+    from rathaus_controlroom.services.users import Principal, add_user
+    from uihelpers import PASSWORD
+
+    mail = EmailMessage()
+    mail["From"], mail["Subject"], mail["Message-ID"] = "Ayşe Öztürk <ayse@example.net>", "Baustelle", "<laerm@x.de>"
+    mail.set_content("Die Baustelle vor unserem Haus ist ab 6 Uhr laut.")
+    with room.db.session() as session:
+        clerk = Principal.of(add_user(session, "li.clerk", Role.CLERK, PASSWORD, city="limburg"))
+        inputs = runs.build_inputs([("laerm.eml", mail.as_bytes())], {}, 10_000_000)
+        run = runs.start_run(session, clerk, room.robot("limburg", "posteingang"), inputs,
+                             data_dir=room.settings.data_dir)
+        item = session.scalar(select(WorkItem).where(WorkItem.run_id == run.id))
+        item.payload = {**item.payload, "fall": {**POST_CASE}}
+        items.record_item_result(session, item, ItemState.FAILED_BUSINESS, "GLEICHSTAND", "Zuordnung nicht eindeutig")
+        run.state = RunState.SUCCEEDED
+        return item.id
+
+
+POST_CASE = {"absender": "Ayşe Öztürk <ayse@example.net>", "betreff": "Baustelle", "eingang": "02.11.2026",
+             "fachbereich": None, "bemerkung": None, "text": "Die Baustelle vor unserem Haus ist ab 6 Uhr laut."}
+
+
+def test_the_clerk_chooses_a_department_of_the_city_by_name_and_reads_the_text_the_robot_read(room):
+    item_id = _posteingang_case(room)
+    client = room.client("li.clerk")
+    page = client.get(f"/arbeitsliste/{item_id}").text
+    # Limburg's departments by their names (resources/cities/limburg/posteingang.yaml), not keys to type
+    assert '<option value="ordnungsamt">Fachdienst Sicherheit und Ordnung</option>' in page
+    assert '<option value="bauamt">Fachdienst Stadtplanung und Bauen</option>' in page
+    # the text the rules read: shown read-only, not a field of the form
+    text_area = page.split('id="fall-text"')[1].split("</textarea>")[0]
+    assert "readonly" in text_area and 'name="fall.text"' not in text_area
+    assert "ab 6 Uhr laut." in text_area and "nicht änderbar" in page
+
+    form = {"csrf_token": csrf(page), "fall.absender": POST_CASE["absender"], "fall.betreff": "Baustelle",
+            "fall.eingang": "02.11.2026", "fall.fachbereich": "rathaus", "fall.bemerkung": ""}
+    refused = client.post(f"/arbeitsliste/{item_id}/wiederholen", data=form)
+    assert refused.status_code == 422
+    assert "Zuständiger Fachbereich: &#39;rathaus&#39; ist nicht erlaubt" in refused.text
+    assert "Fachdienst Sicherheit und Ordnung" in refused.text.split('id="fall-fachbereich-fehler"')[1][:800]
+    assert "ab 6 Uhr laut." in refused.text.split('id="fall-text"')[1].split("</textarea>")[0]
+
+    done = client.post(f"/arbeitsliste/{item_id}/wiederholen", data={**form, "fall.fachbereich": "ordnungsamt"})
+    assert done.status_code == 303
+    with room.db.session() as session:
+        assert session.get(WorkItem, item_id).payload["fall"] == {**POST_CASE, "fachbereich": "ordnungsamt",
+                                                                  "bemerkung": None}
+
+
+def test_the_api_offers_the_citys_departments_and_refuses_a_changed_text_the_robot_read(room):
+    item_id = _posteingang_case(room)
+    client = room.client("li.clerk")
+    one = client.get(f"/api/items/{item_id}").json()
+    department = one["schema"]["properties"]["fachbereich"]
+    assert department["enum"][-1] is None and "ordnungsamt" in department["enum"] and "jugendamt" in department["enum"]
+    assert department["x-titel"]["ordnungsamt"] == "Fachdienst Sicherheit und Ordnung"
+    headers = {"X-CSRF-Token": token_of(client)}
+    changed = client.post(f"/api/items/{item_id}/retry", headers=headers,
+                          json={"payload": {**POST_CASE, "text": "etwas anderes", "fachbereich": "bauamt"}})
+    assert changed.status_code == 422, changed.text
+    assert "„Gelesener Text“ hat der Roboter aus den Unterlagen gelesen" in changed.json()["detail"]
+    assert client.post(f"/api/items/{item_id}/retry", headers=headers,
+                       json={"payload": {**POST_CASE, "fachbereich": "bauamt"}}).status_code == 200

@@ -199,7 +199,7 @@ def test_uploads_and_a_mail_are_routed_and_filed_with_their_dockets(room):
     # the scanned letter, uploaded as a file: routed by OCR, its docket carries it (no mail in any mailbox)
     payload = items[scan].payload
     assert payload["fall"] == {"absender": None, "betreff": None, "eingang": "02.11.2026", "fachbereich": None,
-                               "bemerkung": None}
+                               "bemerkung": None, "text": payload["inhalt"]["text"]}
     assert payload["fachbereich"] == "jugendamt" and payload["zuordnung"] == "regeln"
     assert payload["inhalt"]["quelle"] == "upload" and "Kindertagesstätte" in payload["inhalt"]["text"]
     [docket] = room.dockets(FOLDERS["jugendamt"], payload["eingangsnummer"])

@@ -108,3 +108,49 @@ def test_a_process_that_reads_the_mail_keeps_its_text_from_the_mailbox_and_from_
         k: v for k, v in uploaded.variables.items() if k != "quelle"}
     short = mail_case(read_mail_file("antrag.eml", _mail()), source="upload", max_text=5)
     assert len(short.variables["text"]) == 5
+
+
+def test_a_field_with_choices_from_master_data_lists_the_citys_entries_by_name():
+    from rathaus.core.cases import with_city_choices
+    from rathaus.core.config import read_yaml
+
+    schema = load_process(PROJECT, "posteingang")["case_schema"]
+    topics = {"posteingang": read_yaml(ROOT / "resources/cities/limburg/posteingang.yaml")}
+    limburg = with_city_choices(schema, topics.get)
+    department = limburg["properties"]["fachbereich"]
+    assert department["x-titel"]["ordnungsamt"] == "Fachdienst Sicherheit und Ordnung"
+    assert department["enum"] == [*topics["posteingang"]["fachbereiche"], None]
+    assert "enum" not in schema["properties"]["fachbereich"]  # the process's schema stays as it is
+    [problem] = case_problems({"fachbereich": "rathaus"}, limburg)
+    assert problem.message.startswith("Zuständiger Fachbereich: 'rathaus' ist nicht erlaubt; erlaubt sind: "
+                                      "Fachdienst Bürgerbüro, Fachdienst Sicherheit und Ordnung")
+    assert case_problems({"fachbereich": None}, limburg) == []
+    # a city without such master data: the field stays free text
+    assert "enum" not in with_city_choices(schema, lambda topic: None)["properties"]["fachbereich"]
+
+
+def test_choices_without_their_master_data_file_or_list_are_refused(tmp_path):
+    (tmp_path / "fall.yaml").write_text("type: object\nproperties:\n  stelle: {title: Stelle, x-auswahl: {liste: x}}\n",
+                                        encoding="utf-8")
+    with pytest.raises(ConfigError, match="'x-auswahl' braucht 'stammdaten'"):
+        load_case_schema(tmp_path, "fall.yaml")
+
+
+def test_read_only_fields_are_shown_as_the_robot_read_them_and_not_taken_from_a_form():
+    from rathaus.core.cases import read_only_changes
+    from rathaus_controlroom.web.caseform import build_form, case_from_form
+
+    schema = load_process(PROJECT, "posteingang")["case_schema"]
+    case = {"absender": "a@example.org", "betreff": "Kita", "eingang": None, "fachbereich": None, "bemerkung": None,
+            "text": "Ich bitte um einen Kita-Platz."}
+    fields = {field.name: field for field in build_form(schema, case)}
+    assert (fields["fall.text"].kind, fields["fall.text"].read_only, fields["fall.text"].shown) == (
+        "long", True, "Ich bitte um einen Kita-Platz.")
+    assert fields["fall.bemerkung"].kind == "long" and not fields["fall.bemerkung"].read_only  # maxLength 500
+    assert fields["fall.betreff"].kind == "text"
+    typed = {"fall.betreff": "Kita-Platz", "fall.text": "untergeschoben"}
+    assert build_form(schema, case, typed)[-1].shown == "Ich bitte um einen Kita-Platz."
+    back = case_from_form(schema, typed, case)
+    assert back["text"] == case["text"] and back["betreff"] == "Kita-Platz"
+    assert read_only_changes(schema, case, back) == []
+    assert read_only_changes(schema, case, {**back, "text": "anders"}) == ["Gelesener Text"]

@@ -40,8 +40,8 @@ def test_an_upload_is_kept_once_and_rebuilt_from_the_kept_data_the_same(library,
                       uebersprungene_anhaenge=["Plan.tif"])
     kept = library.case_data_of_mail_item(item)
     assert kept.fall == {"absender": "Ayşe Öztürk <ayse@example.net>", "betreff": "Carport", "eingang": "02.11.2026",
-                         "fachbereich": None, "bemerkung": None}
-    assert kept.inhalt["dateien"] == ["Bauvoranfrage.pdf"] and kept.inhalt["quelle"] == "upload"
+                         "fachbereich": None, "bemerkung": None, "text": kept.inhalt["text"]}
+    assert kept.fall["text"] and kept.inhalt["dateien"] == ["Bauvoranfrage.pdf"] and kept.inhalt["quelle"] == "upload"
     assert kept.inhalt["mail"] is False
     again = library.mail_item_from_case_data(kept.fall, kept.inhalt, "UP-7")
     assert again.evidence() == item.evidence()

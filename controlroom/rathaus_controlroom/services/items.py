@@ -17,6 +17,7 @@ references and counts, never payloads.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -24,7 +25,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rathaus.core.cases import CASE_KEY, CaseProblem, case_problems, describe_problems
+from rathaus.core.cases import (
+    CASE_KEY,
+    CaseProblem,
+    case_problems,
+    describe_problems,
+    read_only_changes,
+    with_city_choices,
+)
+from rathaus.core.config import read_yaml
 from rathaus.core.project import Project
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -303,12 +312,34 @@ def get_item(session: Session, principal: Principal, item_id: int) -> ItemView:
 
 # --- the clerk's case --------------------------------------------------------------------------------------------
 
-def case_schema(process: str, project: Project | None = None) -> dict[str, Any] | None:
-    """The case schema of ``process`` (``case:`` of its ``process.yaml``), ``None`` when it declares none."""
+def case_schema(process: str, project: Project | None = None, city: str | None = None) -> dict[str, Any] | None:
+    """The case schema of ``process`` (``case:`` of its ``process.yaml``), ``None`` when it declares none; for a
+    ``city``, its fields with choices from master data (``x-auswahl``) list that city's entries."""
     from rathaus_controlroom.services.runs import process_meta
 
+    project = project or Project.locate()
     meta = process_meta(project, process)
-    return meta.get("case_schema") if meta else None
+    schema = meta.get("case_schema") if meta else None
+    if schema is None or city is None:
+        return schema
+    return with_city_choices(schema, lambda topic: _master_data(project.cities / city / f"{topic}.yaml"))
+
+
+def _master_data(path: Path) -> dict[str, Any] | None:
+    """A city's master data file, read once per version of the file; ``None`` when there is none."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    with _MASTER_LOCK:
+        cached = _MASTER_CACHE.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = _MASTER_CACHE[path] = (stamp, read_yaml(path))
+    return cached[1]
+
+
+_MASTER_CACHE: dict[Path, tuple[int, dict[str, Any]]] = {}
+_MASTER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -358,7 +389,8 @@ def get_case(session: Session, principal: Principal, item_id: int, project: Proj
     files = [str(name) for name in view.payload.get("dateien") or []]
     number = view.payload.get("aktenzeichen")
     letters = [name for name in files if number and name.startswith(f"{number}-")]
-    return CaseView(view, case_schema(view.process, project), [n for n in files if n not in letters], letters,
+    city = session.get(WorkItem, item_id).city_id
+    return CaseView(view, case_schema(view.process, project, city), [n for n in files if n not in letters], letters,
                     attempts_of(session, item_id))
 
 
@@ -389,6 +421,11 @@ def _corrected_case(item: WorkItem, new_payload: dict[str, Any], schema: dict[st
         case = new_payload[CASE_KEY]
     else:
         case = new_payload
+    fixed = read_only_changes(schema, old.get(CASE_KEY), case)
+    if fixed:
+        names = ", ".join(f"„{name}“" for name in fixed)
+        raise Invalid(f"Vorgang {item.id} ('{item.reference}'): {names} hat der Roboter aus den Unterlagen gelesen "
+                      "und wird nicht korrigiert. Bitte unverändert lassen; es wurde nichts geändert.")
     problems = case_problems(case, schema)
     if problems:
         raise CaseDataInvalid(f"Vorgang {item.id} ('{item.reference}'): Die Falldaten sind noch nicht vollständig "
@@ -495,7 +532,7 @@ def retry_item(session: Session, principal: Principal, item_id: int, new_payload
         if not isinstance(new_payload, dict):
             raise Invalid(f"Vorgang {item.id}: die Daten (payload) müssen ein JSON-Objekt sein.")
         old = item.payload or {}
-        schema = case_schema(session.get(Robot, item.robot_id).process, project)
+        schema = case_schema(session.get(Robot, item.robot_id).process, project, item.city_id)
         if schema is not None:
             corrected = _corrected_case(item, new_payload, schema)
             changed = _changed_fields(old.get(CASE_KEY), corrected[CASE_KEY], f"{CASE_KEY}.")

@@ -8,7 +8,8 @@ messages name each field by its titles (``Kind: Geburtsdatum fehlt``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import copy
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,11 @@ CASE_KEY = "fall"
 SOURCE_KEY = "quelle"
 #: the intake kinds of ``process.yaml``
 INTAKE_KINDS = ("postfach", "ordner", "upload")
+#: schema keyword of a field whose choices are the entries of a city's master data:
+#: ``{stammdaten: <topic file>, liste: <key of a mapping in it>, titel: <key of an entry's German name>}``
+CHOICES_KEY = "x-auswahl"
+#: schema keyword (set by :func:`with_city_choices`) mapping each choice to the German name the clerk sees
+CHOICE_TITLES_KEY = "x-titel"
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,43 @@ def load_case_schema(folder: Path, name: str) -> dict[str, Any]:
     if untitled:
         raise ConfigError(f"{path}: Feld(er) ohne deutschen Titel (title): {', '.join(untitled)}. Die Sachbearbeitung "
                           "sieht jedes Feld unter seinem Titel; bitte ergänzen.")
+    for key, sub in _fields(schema):
+        choices = sub.get(CHOICES_KEY)
+        if choices is not None and not (isinstance(choices, Mapping) and all(
+                isinstance(choices.get(part), str) and choices[part] for part in ("stammdaten", "liste"))):
+            raise ConfigError(f"{path}: Feld {'.'.join(key)}: '{CHOICES_KEY}' braucht 'stammdaten' (die Datei der "
+                              "Stammdaten der Stadt) und 'liste' (den Schlüssel der Einträge darin), z. B. "
+                              "{stammdaten: posteingang, liste: fachbereiche, titel: name}.")
     return schema
+
+
+def with_city_choices(schema: Mapping[str, Any], master_data: Callable[[str], Mapping[str, Any] | None]
+                      ) -> dict[str, Any]:
+    """The case schema for one city: every field with ``x-auswahl`` gets the city's entries as its ``enum`` (their
+    keys; ``null`` too when the field may be empty) and their German names under ``x-titel``.
+
+    ``master_data(topic)`` is the city's master data file of that topic (``resources/cities/<city>/<topic>.yaml``),
+    ``None`` when the city has none; then the field stays free text. A copy; ``schema`` is not changed.
+    """
+    result = copy.deepcopy(dict(schema))
+    for _, sub in _fields(result):
+        choices = sub.get(CHOICES_KEY)
+        if not isinstance(choices, Mapping):
+            continue
+        data = master_data(str(choices["stammdaten"]))
+        entries = data.get(str(choices["liste"])) if isinstance(data, Mapping) else None
+        if not isinstance(entries, Mapping) or not entries:
+            continue
+        title = str(choices.get("titel") or "")
+        sub[CHOICE_TITLES_KEY] = {str(key): str(entry.get(title) or key) if isinstance(entry, Mapping) else str(key)
+                                  for key, entry in entries.items()}
+        sub["enum"] = [*sub[CHOICE_TITLES_KEY], *([None] if "null" in schema_types(sub) else [])]
+    return result
+
+
+def schema_types(schema: Mapping[str, Any]) -> set[str]:
+    value = schema.get("type", "string")
+    return set(value) if isinstance(value, list) else {value}
 
 
 def _fields(schema: Mapping[str, Any], prefix: tuple[str, ...] = ()):
@@ -117,7 +159,8 @@ def _pattern(name: str, value: Any, error: ValidationError, hint: str) -> str:
 
 
 def _enum(name: str, value: Any, error: ValidationError, hint: str) -> str:
-    allowed = ", ".join("leer" if v is None else str(v) for v in error.validator_value)
+    titles = error.schema.get(CHOICE_TITLES_KEY) or {} if isinstance(error.schema, Mapping) else {}
+    allowed = ", ".join("leer" if v is None else str(titles.get(str(v)) or v) for v in error.validator_value)
     return f"{name}: '{value}' ist nicht erlaubt; erlaubt sind: {allowed}"
 
 
@@ -173,6 +216,18 @@ def case_problems(data: Any, schema: Mapping[str, Any]) -> list[CaseProblem]:
     for problem in problems:
         unique.setdefault(problem.path, problem)  # one message per field: the first is the one to fix
     return list(unique.values())
+
+
+def read_only_changes(schema: Mapping[str, Any], old: Any, new: Any) -> list[str]:
+    """The German names of the fields marked ``readOnly`` (what the robot read, e.g. a mail's text: shown to the
+    clerk, not corrected) whose value differs between the case data ``old`` and ``new``."""
+    def value(data: Any, path: tuple[str, ...]) -> Any:
+        for part in path:
+            data = data.get(part) if isinstance(data, Mapping) else None
+        return data
+
+    return [title_of(schema, path) for path, sub in _fields(schema)
+            if sub.get("readOnly") and value(old, path) != value(new, path)]
 
 
 def describe_problems(problems: Sequence[CaseProblem]) -> str:
