@@ -314,8 +314,9 @@ def test_a_runner_killed_mid_case_loses_its_uvg_run_and_every_application_is_ent
 
     url, world, settings = control_room
     for folder in ("INBOX", "Erledigt", "Pruefung"):
-        for path in dovecot.maildir("uvg", folder).glob("*/*"):
-            path.unlink()
+        for part in ("cur", "new", "tmp"):  # the mails of the folder, not its subfolders (other tests' folders)
+            for path in (dovecot.maildir("uvg", folder) / part).glob("*"):
+                path.unlink()
     subprocess.run([sys.executable, str(ROOT / "processes/unterhaltsvorschuss/samples/generate.py"), "--out",
                     str(tmp_path / "mails"), "--good", "6"], check=True, stdout=subprocess.DEVNULL)
     for mail in sorted((tmp_path / "mails").glob("*.eml")):
