@@ -142,6 +142,55 @@ class AcceptanceEnvironment:
         """The Message-ID of the sample mail whose file name contains ``key``."""
         return robots.sample_message_id(self.samples, key)
 
+    # -- the robot's local work item queue, as the control room would change it ---------------------------------
+
+    def _queue(self, robot: str) -> Path:
+        return self.home / robot / "workitems.sqlite"
+
+    @keyword
+    def upload_sample_application(self, key: str, reference: str, case_data: Any = None,
+                                  robot: str = "giessen/unterhaltsvorschuss") -> str:
+        """Puts the sample mail whose file name contains ``key`` into the robot's queue as the control room makes
+        an uploaded ``.eml`` a case (``quelle: upload``), under the Message-ID ``<reference>``; ``case_data`` is
+        put into the item as its ``fall`` as it is. Returns the item's key."""
+        from email import message_from_bytes, policy
+
+        from rathaus.mail.intake import mail_case, read_mail_file
+        from rathaus.workitems.queue import open_queue
+
+        [sample] = [path for path in self.samples if key in path.name]
+        mail = message_from_bytes(sample.read_bytes(), policy=policy.default)
+        mail.replace_header("Message-ID", f"<{reference}>")
+        case = mail_case(read_mail_file(sample.name, mail.as_bytes()), source="upload")
+        folder = self.home / "uploads" / reference
+        folder.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for name, content in case.files:
+            (folder / name).write_bytes(content)
+            files[name] = folder / name
+        payload = {**case.variables, "dateien": case.file_names, "referenz": case.key}
+        if case_data is not None:
+            payload["fall"] = case_data
+        open_queue(self._queue(robot), output_queue=robot).create_output(None, payload, key=case.key, files=files)
+        return case.key
+
+    @keyword
+    def work_item(self, key: str, robot: str = "giessen/unterhaltsvorschuss") -> dict[str, Any]:
+        """The work item with ``key`` in the robot's local queue: status, code, message, payload, files."""
+        return robots.work_item(self._queue(robot), robot, key)
+
+    @keyword
+    def retry_work_item(self, key: str, robot: str = "giessen/unterhaltsvorschuss") -> None:
+        """Puts a failed item back into the queue as new, as the control room's retry does."""
+        robots.requeue(self._queue(robot), robot, key)
+
+    @keyword
+    def unexpected_failures(self, key: str, robot: str = "giessen/unterhaltsvorschuss") -> int:
+        """How often the case ``key`` failed unexpectedly in a row, from the robot's ledger."""
+        from rathaus.process.failures import FailureLedger
+
+        return FailureLedger(self.home / robot / "fehlversuche.json").count(key)
+
     @keyword
     def letters_of_last_run(self) -> list[Path]:
         """The letters written in the last run."""

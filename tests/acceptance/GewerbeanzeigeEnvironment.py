@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import sqlite3
 import sys
 import tempfile
 import urllib.request
@@ -223,51 +222,27 @@ class GewerbeanzeigeEnvironment:
 
     # -- what the control room does with work items, on the robot's local queue --------------------------------
 
-    def _item_row(self, conn: sqlite3.Connection, key: str) -> sqlite3.Row:
-        rows = conn.execute("SELECT * FROM items WHERE queue = ? AND key = ?", (self.robot, key)).fetchall()
-        if len(rows) != 1:
-            raise AssertionError(f"{len(rows)} work items with key {key!r} in {self.robot}, expected one.")
-        return rows[0]
-
     @keyword
     def work_item(self, key: str) -> dict[str, Any]:
         """The work item with ``key`` (a Message-ID or an upload's reference): status, code, message, payload, files."""
-        from rathaus.workitems.queue import open_queue
-
-        with sqlite3.connect(self.queue_database) as conn:
-            conn.row_factory = sqlite3.Row
-            row = self._item_row(conn, key)
-        files = open_queue(self.queue_database).list_files(str(row["id"]))
-        return {"id": str(row["id"]), "status": row["status"], "code": row["code"], "message": row["message"],
-                "payload": json.loads(row["payload"]), "files": files}
+        return robots.work_item(self.queue_database, self.robot, key)
 
     @keyword
     def correct_case_and_retry(self, key: str, **changes: str) -> None:
         """Does what a clerk's ``POST /api/items/{id}/retry`` with corrected case data does: sets the entries
         ``group.key=value`` of the item's ``fall`` and puts the item back into the queue as new."""
-        with sqlite3.connect(self.queue_database) as conn:
-            conn.row_factory = sqlite3.Row
-            row = self._item_row(conn, key)
-            payload = json.loads(row["payload"])
+        def correct(payload: dict[str, Any]) -> None:
             for name, value in changes.items():
                 group, _, entry = name.partition(".")
                 payload["fall"].setdefault(group, {})[entry] = value
-            self._requeue(conn, row["id"], payload)
+
+        robots.requeue(self.queue_database, self.robot, key, correct)
 
     @keyword
     def retry_work_item(self, key: str) -> None:
         """Puts a failed item back into the queue as new with its payload, as the control room's automatic
         retry of a technical failure does."""
-        with sqlite3.connect(self.queue_database) as conn:
-            conn.row_factory = sqlite3.Row
-            row = self._item_row(conn, key)
-            self._requeue(conn, row["id"], json.loads(row["payload"]))
-
-    @staticmethod
-    def _requeue(conn: sqlite3.Connection, item_id: int, payload: dict[str, Any]) -> None:
-        conn.execute("UPDATE items SET status = 'new', payload = ?, exception_type = NULL, code = NULL, "
-                     "message = NULL, runner = NULL, lease_until = NULL WHERE id = ?",
-                     (json.dumps(payload, ensure_ascii=False), item_id))
+        robots.requeue(self.queue_database, self.robot, key)
 
     @keyword
     def upload_notice(self, reference: str, business: str = "", case_data: Any = None) -> None:

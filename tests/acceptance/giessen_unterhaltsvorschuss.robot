@@ -72,6 +72,31 @@ A Lost Work Item Queue Still Enters Nothing Twice
     Should Contain    ${output}    Bereits vorhanden (nicht erneut eingetragen): 4
     Fachverfahren Should Hold Cases    5
 
+An Unexpected Failure Of One Application Goes To A Clerk After The Limit And Blocks No Other
+    [Documentation]    Two uploaded applications: one whose work item holds case data that is no JSON object
+    ...    (nothing the control room stores: an error nobody foresaw), and a complete one. The complete one is
+    ...    processed; the broken one is retried, and after ``pruefung.max_fehlversuche`` unexpected failures in
+    ...    a row it goes to a clerk with a note naming the case, instead of failing every run.
+    ${broken}=    Upload Sample Application    gut-1    upload-kaputt@antrag.example.org    case_data=kaputt
+    ${good}=    Upload Sample Application    gut-2    upload-gut@antrag.example.org
+    ${output}=    Run City Robot    ${ROBOT}    expected_rc=1    pruefung__max_fehlversuche=${2}
+    Should Contain    ${output}    1 Antrag/Anträge wegen technischer Fehler nicht bearbeitet
+    ${item}=    Work Item    ${broken}
+    Should Be Equal    ${item}[status]    failed_application
+    Should Be Equal    ${item}[code]    UNEXPECTED
+    ${count}=    Unexpected Failures    Antrag ${broken}
+    Should Be Equal As Integers    ${count}    1
+    ${item}=    Work Item    ${good}
+    Should Be Equal    ${item}[status]    done
+    Retry Work Item    ${broken}
+    ${output}=    Run City Robot    ${ROBOT}    pruefung__max_fehlversuche=${2}
+    ${item}=    Work Item    ${broken}
+    Should Be Equal    ${item}[status]    failed_business
+    Should Be Equal    ${item}[code]    WIEDERHOLT_UNERWARTET
+    Should Contain    ${item}[message]    Antrag ${broken}: Die Verarbeitung ist 2-mal hintereinander
+    Should Contain    ${item}[message]    Die hochgeladenen Dateien liegen beim Fall im Kontrollraum.
+    Should Contain    ${output}    [WIEDERHOLT_UNERWARTET] Antrag ${broken}
+
 A Wrong Fachverfahren Password Stops The Run And Loses No Mail
     Forget Work Item Queue
     Deliver Samples Again

@@ -131,3 +131,44 @@ def letter_text(path: Path) -> str:
     from rathaus import Documents
 
     return Documents().get_letter_text(path)
+
+
+# --- a robot's local work item queue (``workitems.sqlite`` beside its systems) ---------------------------------
+
+def _item_row(conn: Any, queue: str, key: str) -> Any:
+    rows = conn.execute("SELECT * FROM items WHERE queue = ? AND key = ?", (queue, key)).fetchall()
+    if len(rows) != 1:
+        raise AssertionError(f"{len(rows)} work items with key {key!r} in {queue}, expected one.")
+    return rows[0]
+
+
+def work_item(database: Path, queue: str, key: str) -> dict[str, Any]:
+    """The work item with ``key`` (a Message-ID or an upload's reference): status, code, message, payload, files."""
+    import json
+    import sqlite3
+
+    from rathaus.workitems.queue import open_queue
+
+    with sqlite3.connect(database) as conn:
+        conn.row_factory = sqlite3.Row
+        row = _item_row(conn, queue, key)
+    files = open_queue(database).list_files(str(row["id"]))
+    return {"id": str(row["id"]), "status": row["status"], "code": row["code"], "message": row["message"],
+            "payload": json.loads(row["payload"]), "files": files}
+
+
+def requeue(database: Path, queue: str, key: str, change: Any = None) -> None:
+    """Puts a handled item back into the queue as new, as the control room's retry does; ``change(payload)``
+    may correct its payload first (a clerk's correction of the case data)."""
+    import json
+    import sqlite3
+
+    with sqlite3.connect(database) as conn:
+        conn.row_factory = sqlite3.Row
+        row = _item_row(conn, queue, key)
+        payload = json.loads(row["payload"])
+        if change is not None:
+            change(payload)
+        conn.execute("UPDATE items SET status = 'new', payload = ?, exception_type = NULL, code = NULL, "
+                     "message = NULL, runner = NULL, lease_until = NULL WHERE id = ?",
+                     (json.dumps(payload, ensure_ascii=False), row["id"]))
