@@ -140,8 +140,9 @@ def _consumes(project: Project, robot: str) -> bool:
     return any(step.get("consumes") for step in load_process(project, str(config["process"]))["steps"])
 
 
-def deliver_files(project: Project, job: dict[str, Any], files: dict[int, list[Path]], home: Path) -> None:
-    """Uploads for a robot that takes no work items but reads files from its ``quelle`` folder: put them there."""
+def deliver_files(project: Project, job: dict[str, Any], files: dict[int, list[Path]], home: Path) -> dict[str, int]:
+    """Uploads for a robot that takes no work items but reads files from its ``quelle`` folder: put them there.
+    Returns which item each file name belongs to, to match the outcomes the robot reports per file."""
     config = _robot_config(project, job["robot"], None)
     if not isinstance(config.get("quelle"), str):
         raise InputDeliveryError(f"Der Roboter {job['robot']} nimmt keine Eingaben an (weder Vorgänge noch "
@@ -149,10 +150,33 @@ def deliver_files(project: Project, job: dict[str, Any], files: dict[int, list[P
     source = Path(config["quelle"])
     source = source if source.is_absolute() else home / source
     source.mkdir(parents=True, exist_ok=True)
-    for paths in files.values():
+    delivered: dict[str, int] = {}
+    for item_id, paths in files.items():
         for path in paths:
             shutil.copyfile(path, source / path.name)
+            delivered[path.name] = item_id
     LOG.info("action=deliver_files run=%s files=%d", job["run"], sum(len(p) for p in files.values()))
+    return delivered
+
+
+def file_results(result_file: Path, delivered: dict[str, int]) -> list[dict[str, Any]]:
+    """How the delivered files' items ended, from the outcomes per file in the run's result (``files``); items
+    whose files the robot reported nothing about end as the run ended. An item of several files takes the worst."""
+    try:
+        outcomes = json.loads(result_file.read_text(encoding="utf-8")).get("files") or []
+    except (OSError, ValueError, AttributeError):
+        return []
+    rank = {"done": 0, "failed_business": 1, "failed_application": 2}
+    results: dict[int, dict[str, Any]] = {}
+    for outcome in outcomes:
+        item_id = delivered.get(str(outcome.get("name"))) if isinstance(outcome, dict) else None
+        if item_id is None or outcome.get("state") not in rank:
+            continue
+        known = results.get(item_id)
+        if known is None or rank[outcome["state"]] > rank[known["state"]]:
+            results[item_id] = {"id": item_id, "state": outcome["state"], "code": outcome.get("code"),
+                                "message": outcome.get("message")}
+    return list(results.values())
 
 
 def config_override(job: dict[str, Any], folder: Path) -> Path | None:
@@ -329,8 +353,9 @@ def _download_inputs(client: RunnerClient, job: dict[str, Any], folder: Path) ->
 
 def _report(client: RunnerClient, job: dict[str, Any], project: Project, folder: Path, override: Path | None,
             exit_code: int, text: str, beat: _Beat, home: Path, since: float,
-            cleanup: Callable[[], None] | None = None) -> str:
-    """Upload the artifacts, then report the end (each item's state is in the control room already)."""
+            cleanup: Callable[[], None] | None = None, item_results: list[dict[str, Any]] | None = None) -> str:
+    """Upload the artifacts, then report the end (each item's state is in the control room already, or, for a
+    robot that read files, in ``item_results``)."""
     run_id, robot = job["run"], job["robot"]
     uploads = [*collect_artifacts(folder / "ausgabe", robot),
                *collect_results(project, robot, home, override, since=since)]
@@ -342,7 +367,7 @@ def _report(client: RunnerClient, job: dict[str, Any], project: Project, folder:
     if stopped:
         text = "Auf Wunsch abgebrochen.\n" + text
     text = strip_paths(strip_paths(text, folder), home, HOME_PLACEHOLDER)
-    return client.finish(run_id, exit_code, text, [], stopped=stopped)
+    return client.finish(run_id, exit_code, text, item_results or [], stopped=stopped)
 
 
 def robot_home(work_dir: Path, robot: str) -> Path:
@@ -366,8 +391,9 @@ def clean_work_dir(work_dir: Path) -> int:
 
 
 def _command(client: RunnerClient, job: dict[str, Any], project: Project, folder: Path, home: Path,
-             override: Path | None) -> list[str]:
-    """``rathaus run`` for the job; a run with uploads works on those cases only (the mailbox waits its turn)."""
+             override: Path | None, delivered: dict[str, int]) -> list[str]:
+    """``rathaus run`` for the job; a run with uploads works on those cases only (the mailbox waits its turn).
+    Files put into the robot's folder are added to ``delivered`` (name -> item)."""
     command = [sys.executable, "-m", "rathaus.cli", "run", job["robot"], "--output", str(folder / "ausgabe"),
                "--result", str(folder / "ergebnis.json")]
     if override is not None:
@@ -376,7 +402,7 @@ def _command(client: RunnerClient, job: dict[str, Any], project: Project, folder
         if _consumes(project, job["robot"]):
             command.append("--skip-intake")
         else:
-            deliver_files(project, job, _download_inputs(client, job, folder), home)
+            delivered.update(deliver_files(project, job, _download_inputs(client, job, folder), home))
     return command
 
 
@@ -409,9 +435,10 @@ def execute(client: RunnerClient, job: dict[str, Any], work_dir: Path, project: 
                               args=(client, run_id, interval, lambda: (None, None), stop_process, beat))
     thread.start()
     exit_code, text, override = 1, "", None
+    delivered: dict[str, int] = {}
     try:
         override = config_override(job, folder)
-        command = _command(client, job, project, folder, home, override)
+        command = _command(client, job, project, folder, home, override, delivered)
         LOG.info("action=run_start run=%s robot=%s attempt=%s", run_id, robot, job.get("attempt"))
         with (folder / "ausgabe.txt").open("wb") as log_file, lock:
             if not beat.cancelled and not beat.lost:
@@ -427,7 +454,8 @@ def execute(client: RunnerClient, job: dict[str, Any], work_dir: Path, project: 
         if beat.lost:
             return "lost"
         state = _report(client, job, project, folder, override, exit_code, text, beat, home, since,
-                        None if keep else lambda: shutil.rmtree(folder, ignore_errors=True))
+                        None if keep else lambda: shutil.rmtree(folder, ignore_errors=True),
+                        file_results(result_file, delivered) if delivered else None)
         LOG.info("action=run_end run=%s state=%s exit_code=%s", run_id, state, exit_code)
         return state
     except LeaseLost:

@@ -37,8 +37,28 @@ def test_uploads_for_a_folder_robot_land_in_its_source_folder(tmp_path):
     export = tmp_path / "civento.csv"
     export.write_text("a;b\n", encoding="utf-8")
     home = tmp_path / "home"
-    deliver_files(Project(ROOT), _job("marburg/nutzungsstatistik"), {7: [export]}, home)
+    delivered = deliver_files(Project(ROOT), _job("marburg/nutzungsstatistik"), {7: [export]}, home)
     assert (home / "marburg" / "nutzungsstatistik" / "exporte" / "civento.csv").read_text() == "a;b\n"
+    assert delivered == {"civento.csv": 7}
+
+
+def test_the_items_of_delivered_files_end_as_the_robot_reported_each_file(tmp_path):
+    import json
+
+    from rathaus_controlroom.runner import file_results
+
+    result = tmp_path / "ergebnis.json"
+    result.write_text(json.dumps({"files": [
+        {"name": "a.csv", "state": "done", "code": None, "message": None},
+        {"name": "b.csv", "state": "failed_business", "code": "EXPORT_ZELLE", "message": "b.csv: Zeile 4"},
+        {"name": "c.csv", "state": "done"}, {"name": "c2.csv", "state": "failed_application", "code": "X"},
+        {"name": "fremd.csv", "state": "failed_business"}, {"name": "d.csv", "state": "erfunden"}]}), encoding="utf-8")
+    delivered = {"a.csv": 1, "b.csv": 2, "c.csv": 3, "c2.csv": 3, "d.csv": 4}
+    assert sorted(file_results(result, delivered), key=lambda r: r["id"]) == [
+        {"id": 1, "state": "done", "code": None, "message": None},
+        {"id": 2, "state": "failed_business", "code": "EXPORT_ZELLE", "message": "b.csv: Zeile 4"},
+        {"id": 3, "state": "failed_application", "code": "X", "message": None}]  # the worse of its two files
+    assert file_results(tmp_path / "fehlt.json", delivered) == []  # no result: the items end as the run ended
 
 
 def test_a_robot_without_work_items_or_source_folder_refuses_inputs(tmp_path, monkeypatch):

@@ -3,7 +3,8 @@ log in with the form, start a run with uploads from the start form, wait for the
 follow its link to the waiting cases, open one, correct it in the form generated from the case schema and retry,
 or close it with a reason and a confirmation.
 
-Gießen's Unterhaltsvorschuss and Limburg's Posteingang. The mails are the processes' sample mails with Message-IDs
+Wetzlar's Unterhaltsvorschuss and Limburg's Posteingang (the API journey of Unterhaltsvorschuss is Gießen's: each
+counts the records of its own city's Fachverfahren). The mails are the processes' sample mails with Message-IDs
 of their own, so that they are new to the control room even after the API journeys of the same session uploaded
 the samples (an upload of a known mail is refused: BEREITS_VORHANDEN). Screenshots of the key steps are written
 into each test's temporary folder.
@@ -111,10 +112,10 @@ def _newest_run(page, robot_title: str) -> None:
     _wait_finished(page)
 
 
-# --- Gießen: Unterhaltsvorschuss -------------------------------------------------------------------------------
+# --- Wetzlar: Unterhaltsvorschuss ------------------------------------------------------------------------------
 
 UVG_TITLE = "Unterhaltsvorschuss"
-UVG_CLERK = "giessen.sachbearbeitung"
+UVG_CLERK = "wetzlar.sachbearbeitung"
 COMPLETE = "<browser-uvg-gut@antrag.example.org>"
 INCOMPLETE = "<browser-uvg-unvollstaendig@antrag.example.org>"
 TOO_OLD = "<browser-uvg-zu-alt@antrag.example.org>"
@@ -138,7 +139,7 @@ def uvg_mails(tmp_path_factory) -> dict[str, Path]:
     return mails
 
 
-def test_a_giessen_clerk_uploads_applications_corrects_one_in_the_form_and_closes_another(demo_room, page, uvg_mails,
+def test_a_wetzlar_clerk_uploads_applications_corrects_one_in_the_form_and_closes_another(demo_room, page, uvg_mails,
                                                                                          tmp_path):
     from playwright.sync_api import expect
 
@@ -206,7 +207,7 @@ def test_a_giessen_clerk_uploads_applications_corrects_one_in_the_form_and_close
     expect(page.locator("dl.facts")).to_contain_text(number)
     expect(page.get_by_role("button", name="Korrigieren und erneut versuchen")).to_have_count(0)
     _shot(page, tmp_path, "07-fall-eingetragen")
-    [entered] = demo_room.rows("giessen/unterhaltsvorschuss", "fachverfahren",
+    [entered] = demo_room.rows("wetzlar/unterhaltsvorschuss", "fachverfahren",
                                "SELECT antragsteller_iban, kind_geburtsdatum FROM faelle WHERE aktenzeichen = ?",
                                number)
     assert entered["kind_geburtsdatum"] == "01.02.2019", entered

@@ -46,6 +46,14 @@ def test_uploaded_exports_are_published_and_a_malformed_one_is_set_aside(demo_ro
         assert f"Exporte gelesen: {len(good)}" in run["message"], run["message"]
         for path in bad:  # named, with what to do; the good ones are published regardless
             assert path.name in run["message"], run["message"]
+        # each export's case ends as the robot reported it, not as the run ended
+        cases = {item["payload"]["dateien"][0]: item for item in room.items(clerk, ROBOT)
+                 if item["run_id"] == run["id"]}
+        assert {name: item["state"] for name, item in cases.items()} == {
+            **{path.name: "done" for path in good}, **{path.name: "failed_business" for path in bad}}, cases
+        for path in bad:
+            assert cases[path.name]["error_code"].startswith("EXPORT_"), cases[path.name]
+            assert path.name in cases[path.name]["error_message"], cases[path.name]
         artifacts = {a["name"] for a in clerk.get(f"/api/runs/{run['id']}/artifacts").json()}
         assert any(name.startswith("ergebnis/") and name.endswith("2025.csv") for name in artifacts), artifacts
         assert any(name.endswith(".png") for name in artifacts), artifacts

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rathaus.core.runner import SUMMARY_FILE, RunSummary
+from rathaus.core.runner import SUMMARY_FILE, RunSummary, file_outcomes
 
 #: version of the JSON layout (``"format"``)
 FORMAT = 1
@@ -36,6 +36,9 @@ class RunResult:
     #: cases that another, still living run holds
     reserved_elsewhere: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    #: how each input file ended, as a step that reads files (no work items) recorded it: name, state, code,
+    #: message (:func:`rathaus.core.runner.record_file_outcome`, keyword ``Report File Outcome``)
+    files: tuple[dict[str, Any], ...] = ()
 
     @property
     def headline(self) -> str:
@@ -47,7 +50,7 @@ class RunResult:
         return {"format": FORMAT, "robot": self.robot, "state": self.state, "exit_code": self.exit_code,
                 "headline": self.headline, "started_at": self.started_at.isoformat(),
                 "finished_at": self.finished_at.isoformat(), "lines": list(self.lines), "counts": self.counts,
-                "reserved_elsewhere": self.reserved_elsewhere, "items": list(self.items)}
+                "reserved_elsewhere": self.reserved_elsewhere, "items": list(self.items), "files": list(self.files)}
 
 
 def _adapter(env: Mapping[str, str], database: Path):
@@ -114,4 +117,4 @@ def build_result(robot: str, process: dict[str, Any], steps: list[dict[str, Any]
     ok = all(code == 0 for code in codes)
     state = "failed" if not ok else "incomplete" if elsewhere else "succeeded"
     return RunResult(robot, state, 0 if state == "succeeded" else 1, started, datetime.now(timezone.utc),
-                     tuple(lines), tuple(items), elsewhere, counts)
+                     tuple(lines), tuple(items), elsewhere, counts, tuple(file_outcomes(outdir)))

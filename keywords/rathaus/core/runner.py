@@ -35,6 +35,10 @@ from rathaus.errors import ApplicationError
 SUMMARY_FILE = "zusammenfassung.txt"
 #: environment variable with the run folder that ``rathaus run`` gives every step
 RUN_DIR_ENV = "RATHAUS_RUN_DIR"
+#: file in the run folder in which a step that reads files (no work items) says how each file ended (JSON lines)
+FILE_OUTCOMES_FILE = "dateien.jsonl"
+#: the states a file may end in: those of a work item that has ended
+FILE_STATES = ("done", "failed_business", "failed_application")
 
 
 def append_run_summary(lines: list[str]) -> Path | None:
@@ -52,6 +56,43 @@ def append_run_summary(lines: list[str]) -> Path | None:
             f"Die Zusammenfassung '{path}' ist nicht beschreibbar ({error.strerror}): Bitte {RUN_DIR_ENV} prüfen."
         ) from None
     return path
+
+def record_file_outcome(name: str, state: str, code: str | None = None, message: str | None = None) -> Path | None:
+    """Record how the input file ``name`` ended (``done``, ``failed_business``, ``failed_application``) in the
+    run's folder, for the run's result; ``None`` outside ``rathaus run``. The last record of a name counts."""
+    if state not in FILE_STATES:
+        raise ValueError(f"state must be one of {FILE_STATES}, not {state!r}")
+    folder = os.environ.get(RUN_DIR_ENV)
+    if not folder:
+        return None
+    path = Path(folder) / FILE_OUTCOMES_FILE
+    entry = {"name": str(name), "state": state, "code": code or None, "message": message or None}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as stream:
+            stream.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    except OSError as error:
+        raise ApplicationError(
+            f"Das Ergebnis der Datei '{name}' ist nicht beschreibbar ({error.strerror}): Bitte {RUN_DIR_ENV} prüfen."
+        ) from None
+    return path
+
+
+def file_outcomes(folder: Path) -> list[dict[str, Any]]:
+    """The outcomes of input files recorded in the run folder ``folder``, one per name (the last), in order."""
+    path = Path(folder) / FILE_OUTCOMES_FILE
+    found: dict[str, dict[str, Any]] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line cut off by a crash: that file's outcome is unknown
+            if isinstance(entry, dict) and entry.get("state") in FILE_STATES and entry.get("name"):
+                found.pop(str(entry["name"]), None)
+                found[str(entry["name"])] = entry
+    return list(found.values())
+
 
 #: a run's temporary folder (attachments, letters in the making, browser profiles), see :func:`temp_folder`
 _TEMP_NAME = re.compile(r"^rathaus-lauf-(\d+)-(\d+|-)-[0-9a-f]{8}$")

@@ -234,6 +234,33 @@ class _Keywords:
         return append_run_summary(items)
 
 
+    @keyword
+    def report_file_outcome(self, file: str | Path, state: str, code: str | None = None,
+                            message: str | None = None) -> Path | None:
+        """Says how one input file ended, for the run's result, in a step that reads files instead of work items.
+
+        A robot that reads its cases as files from a folder (the control room puts uploaded files there) tells
+        with this keyword what became of each file, so that ``rathaus run --result`` and the control room show
+        each uploaded file's case as it really ended, not as the run ended. The record goes to ``dateien.jsonl``
+        in the run's folder (``RATHAUS_RUN_DIR``); outside ``rathaus run`` nothing is recorded. Returns that file
+        or ``None``. The last report of a file counts.
+
+        | =Arguments= | =Description= |
+        | ``file`` | The file (its name counts), e.g. ``${export.datei}``. |
+        | ``state`` | ``done``, ``failed_business`` (a clerk must act) or ``failed_application`` (try again). |
+        | ``code`` | Stable code, e.g. from `Classify Failure`. |
+        | ``message`` | German message that names the file and says what to do; no personal data. |
+
+        Example:
+        | Report File Outcome    nutzung-2026-03.csv    failed_business    EXPORT_ZELLE    Die Zelle C4 ist keine Zahl.
+
+        See also `Append To Run Summary`.
+        """
+        from rathaus.core.runner import record_file_outcome
+
+        return record_file_outcome(Path(str(file)).name, state, code, message)
+
+
 class Process(DynamicCore):
     """Keywords every process robot needs: configuration, secrets and failure handling.
 
