@@ -15,9 +15,9 @@ The Robot Enters Good Notices And Hands Bad Ones To A Clerk
     ${output}=    Run City Robot
     VAR    ${FIRST_OUTPUT}    ${output}    scope=SUITE
     Should Contain    ${output}    Verarbeitet: 11
-    Should Contain    ${output}    Anmeldungen eingetragen: 3
-    Should Contain    ${output}    Ummeldungen eingetragen: 1
-    Should Contain    ${output}    Abmeldungen eingetragen: 1
+    Should Contain    ${output}    Eingetragen (Anmeldung): 3
+    Should Contain    ${output}    Eingetragen (Ummeldung): 1
+    Should Contain    ${output}    Eingetragen (Abmeldung): 1
     Should Contain    ${output}    Bereits im Gewerberegister (nicht erneut eingetragen): 1
     Should Contain    ${output}    An die Sachbearbeitung übergeben: 5
     Should Contain    ${output}    Fehlgeschlagen: 0
@@ -117,7 +117,7 @@ A Lost Work Item Queue Still Enters Nothing Twice
     ${before}=    Sent Mails
     Forget Work Item Queue
     ${output}=    Run City Robot
-    Should Contain    ${output}    Anmeldungen eingetragen: 0
+    Should Contain    ${output}    Eingetragen (Anmeldung): 0
     Should Contain    ${output}    Bereits im Gewerberegister (nicht erneut eingetragen): 6
     Should Contain    ${output}    An die Sachbearbeitung übergeben: 5
     ${entries}=    Register Entries
@@ -141,7 +141,7 @@ A Corrected Case Is What Gets Entered On Retry
     ...    betrieb.taetigkeit=Imbiss mit Getränkeverkauf
     ${output}=    Run City Robot
     Should Contain    ${output}    Verarbeitet: 1
-    Should Contain    ${output}    Anmeldungen eingetragen: 1
+    Should Contain    ${output}    Eingetragen (Anmeldung): 1
     ${entries}=    Register Entries
     ${imbiss}=    Entry Named    ${entries}    Imbiss am Bahnhof
     Should Be Equal    ${imbiss}[inhaber_geburtsdatum]    01.02.1990

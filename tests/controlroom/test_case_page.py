@@ -3,6 +3,7 @@ schema, letters, attempts), corrections validated in German, the worklist's filt
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -181,6 +182,10 @@ def test_the_case_page_shows_documents_in_the_page_letters_and_the_form(room):
     page = client.get(f"/arbeitsliste/{waiting}").text
     assert f'<iframe class="document" src="/arbeitsliste/{waiting}/dateien/Antrag.pdf#navpanes=0' in page
     assert "<legend>Kind</legend>" in page and "Korrigieren und erneut versuchen" in page
+    facts = page.split('<dl class="facts"')[1].split("</dl>")[0]
+    assert "<dt>Roboter</dt><dd>Unterhaltsvorschuss – Antragseingang</dd>" in facts  # its title, not the key
+    assert re.search(r"Upload im Kontrollraum am \d\d\.\d\d\.\d{4}, \d\d:\d\d Uhr; Eingangsdatum laut Unterlagen "
+                     r"02\.11\.2026", facts), facts
     assert "Der Roboter hat diesen Fall noch nicht bearbeitet." in page  # no attempts recorded yet
     with room.db.session() as session:
         session.add(WorkItemAttempt(city_id="giessen", item_id=waiting, run_id=None, number=1, state="failed_business",

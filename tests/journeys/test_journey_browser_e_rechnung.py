@@ -116,6 +116,7 @@ def test_a_fulda_clerk_uploads_invoices_and_corrects_the_leitweg_id_of_the_one_h
     expect(page.get_by_role("button", name="Korrigieren und erneut versuchen")).to_have_count(0)
     _shot(page, tmp_path, "05-fall-erfasst")
     booked = _booked(demo_room, WORKSHOP)
+    expect(page.locator("dl.facts")).to_contain_text(booked["belegnummer"])  # the Belegnummer is its Aktenzeichen
     assert (booked["buchungskreis"], booked["kostenstelle"], booked["leitweg_id"]) == ("2000", "2100000", ABFALL)
     assert "Zuordnung von der Sachbearbeitung korrigiert (Leitweg-ID)" in booked["bemerkung"], booked
     lights = _booked(demo_room, LIGHTS)

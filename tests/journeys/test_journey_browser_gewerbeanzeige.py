@@ -68,7 +68,7 @@ def test_a_wetzlar_clerk_uploads_trade_notices_and_completes_the_one_handed_back
     # the run page: what became of the three notices, and the way to the two that wait
     expect(page.locator("#lauf-status")).to_contain_text("Fälle warten auf die Sachbearbeitung")
     expect(page.locator("#lauf-ergebnis")).to_have_text(
-        re.compile(r"^3 Fälle: 1 [Aa]nmeldungen? eingetragen, 2 warten auf die Sachbearbeitung\.$")
+        re.compile(r"^3 Fälle: 1 eingetragen \(Anmeldung\), 2 warten auf die Sachbearbeitung\.$")
     )
     cases = page.get_by_role("table", name="Fälle dieses Laufs")
     expect(cases.get_by_role("row").filter(has_text=HANDWERK)).to_contain_text("Erledigt")
@@ -116,7 +116,7 @@ def test_a_wetzlar_clerk_uploads_trade_notices_and_completes_the_one_handed_back
 
     # the retry enters what the clerk wrote; the case is done, the record in the register
     _newest_run(page, TITLE)
-    expect(page.locator("#lauf-ergebnis")).to_have_text(re.compile(r"^1 Fall: 1 [Aa]nmeldungen? eingetragen\.$"))
+    expect(page.locator("#lauf-ergebnis")).to_have_text(re.compile(r"^1 Fall: 1 eingetragen \(Anmeldung\)\.$"))
     _shot(page, tmp_path, "04-lauf-wiederholt")
     page.goto(f"{demo_room.url}/arbeitsliste?ansicht=erledigt")
     page.get_by_role("link", name=IMBISS).click()
@@ -125,6 +125,9 @@ def test_a_wetzlar_clerk_uploads_trade_notices_and_completes_the_one_handed_back
     entry = _entry(demo_room, IMBISS)
     receipt = f"{entry['registernummer']}-GewA1-empfangsbescheinigung.pdf"
     expect(page.get_by_role("link", name=receipt)).to_be_visible()  # the receipt, named by the register number
+    expect(page.locator("dl.facts")).to_contain_text(entry["registernummer"])  # the case's Aktenzeichen
+    letters = page.get_by_role("heading", name="Schreiben").locator("xpath=following-sibling::*[1]")
+    expect(letters.get_by_role("link", name=receipt)).to_be_visible()  # a letter, not one of the documents
     _shot(page, tmp_path, "05-fall-erledigt")
     assert (
         entry["betrieb_name"],

@@ -366,8 +366,10 @@ def _item_page(request: Request, principal: Principal, session: Session, item_id
                 field["value"] = raw == "ja"
             else:
                 field["text"] = str(raw or "")
+    robot = session.get(Robot, item.robot_id)
     return render(request, "item.html", principal, title=f"Fall {item.reference}", active="/arbeitsliste",
-                  status=status, error=error, item=item, fields=fields, fixed=fixed, reason=reason,
+                  status=status, error=error, item=item, robot_title=robot.title if robot else item.process,
+                  fields=fields, fixed=fixed, reason=reason,
                   handled=ItemState(item.state) in item_service.HANDLED_STATES, case=case, form=form,
                   problems=problems or [])
 
