@@ -16,7 +16,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-BENCHMARKS = ["bench_pdf", "bench_mail", "bench_forms", "bench_statistik", "bench_einvoice_official"]
+BENCHMARKS = ["bench_pdf", "bench_mail", "bench_forms", "bench_statistik", "bench_einvoice_official", "bench_letters"]
 #: benchmarks with a latency target instead of a ratio (their module prints its own table)
 LATENCY_BENCHMARKS = ["controlroom_concurrency"]
 

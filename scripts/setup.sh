@@ -18,6 +18,10 @@ for cmd in "${!NEEDED[@]}"; do
     missing+=("${NEEDED[$cmd]}")
   fi
 done
+# LibreOffice's Python bridge, for one long-lived LibreOffice that converts all letters (unoserver); no command
+if ! /usr/bin/python3 -c "import uno" >/dev/null 2>&1; then
+  missing+=(python3-uno)
+fi
 # German language data for OCR has no command of its own
 if command -v tesseract >/dev/null 2>&1 && ! tesseract --list-langs 2>/dev/null | grep -qx deu; then
   missing+=(tesseract-ocr-deu)

@@ -188,7 +188,7 @@ def build_mail(sample: Sample, workdir: Path, index: int) -> EmailMessage:
     msg["From"] = f"{display} <{sender}>"
     msg["To"] = "Unterhaltsvorschussstelle <uvg@giessen.de>"
     msg["Subject"] = "Antrag auf Unterhaltsvorschuss für mein Kind"
-    msg["Date"] = format_datetime(datetime(2026, 11, 2, 8, index, tzinfo=timezone.utc))
+    msg["Date"] = format_datetime(datetime(2026, 11, 2, 8, tzinfo=timezone.utc) + timedelta(minutes=index))
     msg["Message-ID"] = f"<uvg-{sample.key}.{index + 1}@antrag.example.org>"
     msg.set_content(
         "Sehr geehrte Damen und Herren,\n\nanbei sende ich Ihnen meinen Antrag auf Unterhaltsvorschuss.\n\n"
