@@ -44,7 +44,7 @@ class PdfExportKeywords(LibraryComponent):
         """Convert a Word document to PDF with LibreOffice (headless) and return the PDF's path.
 
         The first conversion of a robot starts one LibreOffice (through ``unoserver``, with a temporary profile of
-        its own) that converts every further letter of the robot, about 0.1 s each instead of about 0.9 s for a
+        its own) that converts every further letter of the robot, about 0.15 s each instead of about 1 s for a
         new LibreOffice per letter; it is restarted when it died, and a conversion that hangs is stopped after
         ``timeout`` (only that letter fails). Without ``unoserver`` and LibreOffice's Python bridge
         (``python3-uno``), or with ``RATHAUS_OFFICE_SERVER=off``, each letter starts LibreOffice of its own. If
