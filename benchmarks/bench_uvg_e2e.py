@@ -29,12 +29,12 @@ ROBOT = "giessen/unterhaltsvorschuss"
 MAILDIR = "giessen/uvg"  # robots/giessen/unterhaltsvorschuss/config.yaml: postfach.url maildir:giessen/uvg
 TARGET_PER_HOUR = 6000
 #: keyword name -> share of the run it counts for (the outermost matching keyword of a call counts)
-SHARES = {
+SHARES = {name.lower(): share for name, share in {
     "Create Letter": "Briefe", "Convert To PDF": "Briefe",
     "Enter Case In Fachverfahren": "Eingabe im Fachverfahren",
     "Prepare Work Item From Mail": "Mail", "List Messages": "Mail", "Send Message": "Mail", "File Mail": "Mail",
     "Move Message": "Mail",
-}
+}.items()}
 
 
 def _shares(output_root: Path) -> dict[str, float]:
@@ -47,8 +47,7 @@ def _shares(output_root: Path) -> dict[str, float]:
             self.inside: list[str | None] = []
 
         def start_keyword(self, keyword) -> None:
-            name = keyword.name or ""
-            share = SHARES.get(name.split(".")[-1].strip())
+            share = SHARES.get((keyword.name or "").strip().lower())
             outer = any(self.inside)
             self.inside.append(share)
             if share and not outer:
@@ -57,12 +56,12 @@ def _shares(output_root: Path) -> dict[str, float]:
         def end_keyword(self, keyword) -> None:
             self.inside.pop()
 
-    for output in sorted(output_root.rglob("output.xml")):
+    for output in sorted(output_root.rglob("schritt-*/output.xml")):  # the steps' own, not the merged one
         ExecutionResult(str(output)).visit(Sum())
     return totals
 
 
-def run_once(count: int, office: bool) -> dict[str, object]:
+def run_once(count: int, office: bool, keep: bool = False) -> dict[str, object]:
     from rathaus_sandbox.samples import deliver
     from unterhaltsvorschuss.samples.generate import generate
 
@@ -89,7 +88,10 @@ def run_once(count: int, office: bool) -> dict[str, object]:
                 "shares": {name: value / seconds for name, value in sorted(shares.items())},
                 "counts": result["counts"], "office": office}
     finally:
-        shutil.rmtree(home, ignore_errors=True)
+        if keep:
+            print(f"RATHAUS_HOME des Laufs: {home}")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def _line(figures: dict[str, object]) -> str:
