@@ -16,7 +16,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-BENCHMARKS = ["bench_pdf", "bench_mail", "bench_forms", "bench_statistik", "bench_einvoice_official", "bench_letters"]
+BENCHMARKS = ["bench_pdf", "bench_mail", "bench_forms", "bench_statistik", "bench_einvoice_official", "bench_letters",
+              "bench_uvg_e2e"]
 #: benchmarks with a latency target instead of a ratio (their module prints its own table)
 LATENCY_BENCHMARKS = ["controlroom_concurrency"]
 
