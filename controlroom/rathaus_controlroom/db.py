@@ -49,6 +49,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        from rathaus_controlroom.signals import watch
+
+        watch(self._sessions)  # queued runs wake waiting runners, changed schedules the clock
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -89,8 +89,12 @@ class RunnerClient:
             raise ApplicationError(f"Kontrollraum antwortet {answer.status_code}: {_detail(answer)}")
         return answer
 
-    def claim(self) -> dict[str, Any] | None:
-        answer = self.http.post("/api/runner/claim")
+    def claim(self, wait_s: float = 0) -> dict[str, Any] | None:
+        """The next run of the runner's city, or ``None``; with ``wait_s`` the control room answers as soon as a
+        run is queued, or after ``wait_s`` seconds with nothing."""
+        params = {"warten": f"{wait_s:g}"} if wait_s else None
+        timeout = (self.http.timeout.read or 60.0) + wait_s
+        answer = self.http.post("/api/runner/claim", params=params, timeout=timeout)
         if answer.status_code == 204:
             return None
         return self._check(answer).json()
@@ -470,6 +474,10 @@ def execute(client: RunnerClient, job: dict[str, Any], work_dir: Path, project: 
 
 # --- the loop ------------------------------------------------------------------------------------------------------
 
+#: how long a runner of one city lets its claim wait for work (the runner's stop waits at most as long)
+LONG_POLL_S = 10.0
+
+
 def run_forever(url: str, token: str | list[str], work_dir: Path | str, poll_s: float = 5.0,
                 stop_event: threading.Event | None = None, project: Project | None = None) -> None:
     """Claim and execute runs until ``stop_event`` is set; several tokens (one per city) are served in turn."""
@@ -480,14 +488,19 @@ def run_forever(url: str, token: str | list[str], work_dir: Path | str, poll_s: 
     work.mkdir(parents=True, exist_ok=True)
     clean_work_dir(work)
     LOG.info("action=runner_start url=%s tokens=%d", url, len(clients))
+    # one city: its claim waits for work at the control room, so that a queued run starts at once; several
+    # cities (the demo's local runner): each is asked in turn, every poll_s when all are idle
+    wait_s = LONG_POLL_S if len(clients) == 1 else 0
     try:
         while not stop_event.is_set():
             worked = False
             for client in clients:
                 try:
-                    job = client.claim()
+                    job = client.claim(wait_s)
                 except (httpx.HTTPError, ApplicationError) as error:
                     LOG.warning("action=claim_failed error=%s", type(error).__name__)
+                    if wait_s:
+                        stop_event.wait(poll_s)  # the control room is away: ask again later, not at once
                     continue
                 if job is not None:
                     worked = True
@@ -498,7 +511,7 @@ def run_forever(url: str, token: str | list[str], work_dir: Path | str, poll_s: 
                         LOG.error("action=run_failed run=%s error=%s", job["run"], type(error).__name__)
                 if stop_event.is_set():
                     break
-            if not worked:
+            if not worked and not wait_s:
                 stop_event.wait(poll_s)
     finally:
         for client in clients:
@@ -517,7 +530,7 @@ class LocalRunner:
         self.thread.join(timeout_s)
 
 
-def start_local_runner(app_url: str, token: str | list[str], work_dir: Path | str, poll_s: float = 2.0,
+def start_local_runner(app_url: str, token: str | list[str], work_dir: Path | str, poll_s: float = 1.0,
                        project: Project | None = None) -> LocalRunner:
     """Start :func:`run_forever` in a daemon thread; ``handle.stop()`` ends it after the current run."""
     stop_event = threading.Event()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from rathaus_controlroom import signals
 from rathaus_controlroom.db import Database
 from rathaus_controlroom.services import items, schedules
 from rathaus_controlroom.settings import Settings
@@ -35,15 +37,45 @@ def tick(database: Database, settings: Settings, now: datetime | None = None) ->
     return started, requeued
 
 
+def next_due(database: Database) -> datetime | None:
+    """The earliest time something is due: an active schedule's next run, or a work item's retry."""
+    from sqlalchemy import func, select
+
+    from rathaus_controlroom.models import ItemState, Schedule, WorkItem
+
+    try:
+        with database.session() as session:
+            times = [session.scalar(select(func.min(Schedule.next_run_at)).where(Schedule.paused.is_(False))),
+                     session.scalar(select(func.min(WorkItem.next_attempt_at)).where(
+                         WorkItem.state == ItemState.FAILED_APPLICATION))]
+    except Exception as error:  # the clock keeps going; it looks again after its interval
+        log.error("action=next_due outcome=error error=%s", type(error).__name__)
+        return None
+    due = [value if value.tzinfo else value.replace(tzinfo=timezone.utc) for value in times if value is not None]
+    return min(due) if due else None
+
+
 def start_scheduler(database: Database, settings: Settings, stop_event: threading.Event, interval_s: float = 30.0,
                     clock: Callable[[], datetime] | None = None) -> threading.Thread:
-    """Start the clock thread; set ``stop_event`` to end it (it finishes its current round first)."""
+    """Start the clock thread; set ``stop_event`` to end it (it finishes its current round first).
+
+    The clock wakes when the next schedule or retry is due (a few milliseconds after, so that it is due), when a
+    schedule was changed in this process, and at the latest after ``interval_s`` (schedules that another
+    control-room instance changed, a clock that jumped); a schedule missed while the control room was down fires
+    once at the first round.
+    """
 
     def loop() -> None:
         log.info("action=start_scheduler interval_s=%s", interval_s)
         while not stop_event.is_set():
-            tick(database, settings, clock() if clock else None)
-            stop_event.wait(interval_s)
+            now = clock() if clock else datetime.now(timezone.utc)
+            tick(database, settings, now)
+            due = next_due(database)
+            sleep_s = interval_s if due is None else min(interval_s, max(0.0, (due - now).total_seconds()) + 0.02)
+            deadline = time.monotonic() + sleep_s
+            while not stop_event.is_set() and (remaining := deadline - time.monotonic()) > 0:
+                if signals.SCHEDULES_CHANGED.wait(min(remaining, 0.5)):
+                    break
         log.info("action=stop_scheduler")
 
     thread = threading.Thread(target=loop, name="rathaus-zeitplan", daemon=True)

@@ -361,3 +361,36 @@ def test_a_runner_killed_mid_case_loses_its_uvg_run_and_every_application_is_ent
             ends = [a.state for a in session.scalars(select(WorkItemAttempt).where(WorkItemAttempt.item_id == item.id))]
             assert ends.count(item.state.value) == 1, (item.reference, ends)  # each case ended once
     db.dispose()
+
+
+def test_a_waiting_claim_gets_a_run_as_soon_as_a_clerk_starts_it(control_room):
+    """An idle runner's claim waits at the control room (``warten``); the clerk's start answers it at once, without
+    blocking the control room meanwhile; with nothing to do it ends with 204 after its time."""
+    url, world, _ = control_room
+    with httpx.Client(base_url=url, timeout=30) as client:
+        runner = {"Authorization": f"Bearer {_runner_token(client, world, 'wartend')}"}
+        started = time.monotonic()
+        idle = client.post("/api/runner/claim", params={"warten": "1"}, headers=runner)
+        assert idle.status_code == 204 and 1.0 <= time.monotonic() - started < 3.0
+        assert client.post("/api/runner/claim", params={"warten": "99"}, headers=runner).status_code == 422
+
+        answer: dict = {}
+
+        def wait_for_work() -> None:
+            answer["response"] = client.post("/api/runner/claim", params={"warten": "20"}, headers=runner)
+            answer["at"] = time.monotonic()
+
+        waiting = threading.Thread(target=wait_for_work)
+        waiting.start()
+        time.sleep(0.5)
+        polled = time.monotonic()
+        assert client.get("/api/runs", headers=world.headers("marburg.clerk")).status_code == 200  # not blocked
+        assert time.monotonic() - polled < 1.0
+        queued = time.monotonic()
+        start = client.post("/api/runs", json={"robot": "marburg/nutzungsstatistik"},
+                            headers=world.headers("marburg.clerk"))
+        assert start.status_code == 201, start.text
+        waiting.join(25)
+        assert answer["response"].status_code == 200, answer["response"].text
+        assert answer["response"].json()["run"] == start.json()["id"]
+        assert answer["at"] - queued < 1.0, answer["at"] - queued

@@ -192,6 +192,48 @@ def test_the_scheduler_thread_fires_schedules_and_requeues_items(world, tmp_path
         assert session.scalar(select(func.count(Run.id)).where(Run.schedule_id == view.id)) == 2
 
 
+def _runs_of(world, schedule_id: int) -> list[datetime]:
+    with world.db.session() as session:
+        return [schedules.as_utc(created) for created in session.scalars(
+            select(Run.created_at).where(Run.schedule_id == schedule_id).order_by(Run.id))]
+
+
+def _wait_for_runs(world, schedule_id: int, count: int, seconds: float) -> list[datetime]:
+    deadline = datetime.now(UTC) + timedelta(seconds=seconds)
+    while datetime.now(UTC) < deadline and len(_runs_of(world, schedule_id)) < count:
+        threading.Event().wait(0.02)
+    return _runs_of(world, schedule_id)
+
+
+def test_the_clock_wakes_when_a_schedule_is_due_and_when_schedules_change(world, tmp_path):
+    """Interval 30 s, as in production: a schedule due in a second is started within half a second of its time, and
+    one made while the clock sleeps wakes it."""
+    from rathaus_controlroom.settings import Settings
+
+    settings = Settings.load(data_dir=tmp_path, database_url=world.db.url)
+    admin = world.who["giessen.admin"]
+    with world.db.session() as session:
+        early = schedules.create_schedule(session, admin, "unterhaltsvorschuss", "0 3 * * *")
+        due = datetime.now(UTC) + timedelta(seconds=1.5)
+        session.get(Schedule, early.id).next_run_at = due  # as if its cron time were in 1.5 s
+    stop = threading.Event()
+    thread = start_scheduler(world.db, settings, stop, interval_s=30.0)
+    try:
+        [started] = _wait_for_runs(world, early.id, 1, 10)
+        assert due <= started < due + timedelta(seconds=0.5), (due, started)
+        # the clock now sleeps until tomorrow's 3:00 (capped at its 30 s); a new schedule due soon wakes it
+        with world.db.session() as session:
+            late = schedules.create_schedule(session, admin, "nutzungsstatistik", "0 4 * * *")
+            due = datetime.now(UTC) + timedelta(seconds=1)
+            session.get(Schedule, late.id).next_run_at = due
+        [started] = _wait_for_runs(world, late.id, 1, 10)
+        assert due <= started < due + timedelta(seconds=0.5), (due, started)
+    finally:
+        stop.set()
+        thread.join(5)
+    assert not thread.is_alive()
+
+
 # --- API ---------------------------------------------------------------------------------------------------------
 
 def test_the_schedules_api_for_every_role(world, tmp_path):

@@ -6,15 +6,17 @@ hold no database credentials. HTTP only: :mod:`rathaus_controlroom.services.runn
 
 from __future__ import annotations
 
+import time
 from typing import IO, Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
+from rathaus_controlroom import signals
 from rathaus_controlroom.db import Database
 from rathaus_controlroom.services import artifacts, runners
 from rathaus_controlroom.services.errors import Invalid
@@ -84,16 +86,46 @@ class RunnerOut(BaseModel):
 
 # --- runner machines ---------------------------------------------------------------------------------------------
 
+#: longest wait of a claim for work (``warten``), and how often a waiting claim looks again without a signal (a run
+#: queued by another control-room instance on the same database, a lease that ran out)
+MAX_CLAIM_WAIT_S = 30.0
+CLAIM_RECHECK_S = 1.0
+
+
+def _claim_job(database: Database, machine: RunnerIdentity, settings: Settings) -> dict[str, Any] | None:
+    with database.session() as session:
+        run = runners.claim(session, machine.runner_id, machine.city_id, lease_s=settings.lease_s)
+        if run is None:
+            return None
+        job = runners.job(session, run, settings.credential_key, item_key=settings.session_key,
+                          robot_config=settings.robot_config)
+        job["lease_s"] = settings.lease_s
+        return job
+
+
 @router.post("/runner/claim", tags=["Runner"], responses={204: {"description": "Nichts zu tun"}})
-def claim(machine: Machine, session: Db, settings: Config) -> Any:
-    """The next run of the runner's city (its robot, input items, the city's credentials), or 204."""
-    run = runners.claim(session, machine.runner_id, machine.city_id, lease_s=settings.lease_s)
-    if run is None:
-        return Response(status_code=204)
-    job = runners.job(session, run, settings.credential_key, item_key=settings.session_key,
-                      robot_config=settings.robot_config)
-    job["lease_s"] = settings.lease_s
-    return job
+async def claim(request: Request, machine: Machine, settings: Config,
+                warten: Annotated[float, Query(ge=0, le=MAX_CLAIM_WAIT_S)] = 0) -> Any:
+    """The next run of the runner's city (its robot, input items, the city's credentials), or 204.
+
+    With ``warten`` (seconds, at most 30) an idle runner's claim waits for work: it is answered as soon as a run
+    of its city is queued (within a second, also when another control-room instance queued it), or with 204 when
+    the time is up. The waiting holds no database connection and blocks nothing.
+    """
+    database = request.app.state.database
+    deadline = time.monotonic() + warten
+    while True:
+        waiter = signals.RUN_QUEUED.waiter()  # before looking: a run queued meanwhile is not missed
+        try:
+            job = await run_in_threadpool(_claim_job, database, machine, settings)
+        except BaseException:
+            waiter.close()
+            raise
+        remaining = deadline - time.monotonic()
+        if job is not None or remaining <= 0:
+            waiter.close()
+            return job if job is not None else Response(status_code=204)
+        await waiter.wait(min(remaining, CLAIM_RECHECK_S))
 
 
 @router.post("/runner/runs/{run_id}/heartbeat", response_model=HeartbeatOut, tags=["Runner"])
