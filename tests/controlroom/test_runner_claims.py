@@ -230,3 +230,22 @@ def test_a_cancel_that_came_after_the_robot_finished_ends_the_run_by_its_exit_co
                              now=T0 + timedelta(seconds=9))
         assert run.state is RunState.FAILED
         assert {state for state, _ in _states(session, run_id)} == {ItemState.FAILED_APPLICATION}
+
+
+def test_between_expiry_rounds_a_claim_never_takes_a_run_that_has_no_attempts_left(world, monkeypatch):
+    """Claims end runs whose lease ran out at most once a second; meanwhile a run whose last attempt's runner
+    died is not taken again, while one with attempts left is."""
+    spent, fresh = _start(world), _start(world)
+    runner = _runner(world, "r1")
+    with world.db.session() as session:
+        for run_id, attempt in ((spent, runners.MAX_RUN_ATTEMPTS), (fresh, 1)):
+            row = session.get(Run, run_id)
+            row.state, row.attempt, row.runner_id = RunState.RUNNING, attempt, runner
+            row.lease_until = datetime.now(timezone.utc) - timedelta(minutes=5)
+    monkeypatch.setitem(runners._EXPIRY, "last", time.monotonic())  # an expiry round just happened
+    with world.db.session() as session:
+        taken = runners.claim(session, runner, "giessen")
+        assert (taken.id, taken.attempt) == (fresh, 2)
+    with world.db.session() as session:
+        assert runners.claim(session, runner, "giessen") is None
+        assert session.get(Run, spent).state is RunState.RUNNING  # ended by the next expiry round, not re-run

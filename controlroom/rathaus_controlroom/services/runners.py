@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -158,31 +160,67 @@ def expire_runs(session: Session, now: datetime | None = None, max_attempts: int
     return [*cancelled, *failed]
 
 
-def _claimable(now: datetime):
-    return or_(Run.state == RunState.QUEUED, and_(Run.state == RunState.RUNNING, Run.lease_until < now))
+def _claimable(now: datetime, max_attempts: int = MAX_RUN_ATTEMPTS):
+    """Queued, or running with a lease that ran out and attempts left (:func:`expire_runs` ends the others)."""
+    return or_(Run.state == RunState.QUEUED,
+               and_(Run.state == RunState.RUNNING, Run.lease_until < now, Run.attempt < max_attempts))
+
+
+#: how often claims of this process end runs whose lease ran out (:func:`expire_runs`); a claim never takes one
+#: that has no attempts left, so the ending may wait that long
+EXPIRY_EVERY_S = 1.0
+_EXPIRY = {"last": float("-inf")}
+_EXPIRY_LOCK = threading.Lock()
+
+
+def _expiry_due() -> bool:
+    with _EXPIRY_LOCK:
+        if time.monotonic() - _EXPIRY["last"] < EXPIRY_EVERY_S:
+            return False
+        _EXPIRY["last"] = time.monotonic()
+        return True
+
+
+#: an idle runner's claims (one a second while it waits for work) record that it was seen at most this often
+SEEN_EVERY_S = 5.0
+_SEEN: dict[int, float] = {}
+
+
+def _seen_due(runner_id: int) -> bool:
+    with _EXPIRY_LOCK:
+        if time.monotonic() - _SEEN.get(runner_id, float("-inf")) < SEEN_EVERY_S:
+            return False
+        _SEEN[runner_id] = time.monotonic()
+        return True
 
 
 def claim(session: Session, runner_id: int, city_id: str, now: datetime | None = None, lease_s: int = 60,
           max_attempts: int = MAX_RUN_ATTEMPTS) -> Run | None:
-    """The oldest claimable run of the runner's city, now held by this runner; ``None`` when there is none."""
+    """The oldest claimable run of the runner's city, now held by this runner; ``None`` when there is none.
+
+    Runs whose lease ran out are ended (:func:`expire_runs`) at most once a second per process, or on every call
+    with an explicit ``now``."""
+    explicit = now is not None
     now = _now(now)
-    expire_runs(session, now, max_attempts)
-    candidate = (select(Run.id).where(Run.city_id == city_id, Run.cancel_requested.is_(False), _claimable(now))
+    if explicit or _expiry_due():
+        expire_runs(session, now, max_attempts)
+    candidate = (select(Run.id).where(Run.city_id == city_id, Run.cancel_requested.is_(False),
+                                      _claimable(now, max_attempts))
                  .order_by(Run.created_at, Run.id).limit(1).with_for_update(skip_locked=True).scalar_subquery())
-    claimed = session.scalar(
+    run = session.scalar(
         update(Run).where(Run.id == candidate, Run.city_id == city_id, Run.cancel_requested.is_(False),
-                          _claimable(now))
+                          _claimable(now, max_attempts))
         .values(state=RunState.RUNNING, runner_id=runner_id, lease_until=now + timedelta(seconds=lease_s),
                 attempt=Run.attempt + 1, started_at=now)
-        .returning(Run.id).execution_options(synchronize_session=False))
-    session.execute(update(Runner).where(Runner.id == runner_id).values(last_seen_at=now)
-                    .execution_options(synchronize_session=False))
-    if claimed is None:
+        .returning(Run).execution_options(synchronize_session=False, populate_existing=True))
+    if explicit or run is not None or _seen_due(runner_id):
+        session.execute(update(Runner).where(Runner.id == runner_id).values(last_seen_at=now)
+                        .execution_options(synchronize_session=False))
+    if run is None:
         return None
-    run = session.execute(select(Run).where(Run.id == claimed).execution_options(populate_existing=True)).scalar_one()
     from rathaus_controlroom.services.robot_items import release_stale
 
-    if release_stale(session, run, now):  # the items an earlier attempt held go back to the queue at once
+    if run.attempt > 1 and release_stale(session, run, now):  # the items an earlier attempt held: back to the queue
         log.warning("action=requeue_stale_items city=%s run=%s attempt=%s", city_id, run.id, run.attempt)
     session.flush()
     log.info("action=claim city=%s run=%s runner=%s attempt=%s", city_id, run.id, runner_id, run.attempt)
