@@ -155,6 +155,12 @@ def deliver_files(project: Project, job: dict[str, Any], files: dict[int, list[P
     source = source if source.is_absolute() else home / source
     source.mkdir(parents=True, exist_ok=True)
     delivered: dict[str, int] = {}
+    names = [path.name for paths in files.values() for path in paths]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise InputDeliveryError(f"Die hochgeladenen Dateien {', '.join(repr(n) for n in twice)} heißen gleich, der "
+                                 f"Roboter {job['robot']} liest sie aber aus einem Ordner: bitte in "
+                                 "getrennten Läufen nacheinander hochladen; es wurde nichts gelesen.")
     for item_id, paths in files.items():
         for path in paths:
             shutil.copyfile(path, source / path.name)
@@ -495,6 +501,7 @@ def run_forever(url: str, token: str | list[str], work_dir: Path | str, poll_s: 
         while not stop_event.is_set():
             worked = False
             for client in clients:
+                asked = time.monotonic()
                 try:
                     job = client.claim(wait_s)
                 except (httpx.HTTPError, ApplicationError) as error:
@@ -502,6 +509,8 @@ def run_forever(url: str, token: str | list[str], work_dir: Path | str, poll_s: 
                     if wait_s:
                         stop_event.wait(poll_s)  # the control room is away: ask again later, not at once
                     continue
+                if job is None and wait_s and time.monotonic() - asked < wait_s / 2:
+                    stop_event.wait(poll_s)  # a control room that does not wait for work (older version)
                 if job is not None:
                     worked = True
                     LOG.info("action=claimed run=%s robot=%s", job["run"], job["robot"])

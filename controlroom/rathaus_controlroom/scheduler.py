@@ -67,11 +67,17 @@ def start_scheduler(database: Database, settings: Settings, stop_event: threadin
 
     def loop() -> None:
         log.info("action=start_scheduler interval_s=%s", interval_s)
+        stuck_s = 0.0  # something stays due after its round (a round that fails): wait longer each time
         while not stop_event.is_set():
             now = clock() if clock else datetime.now(timezone.utc)
             tick(database, settings, now)
             due = next_due(database)
-            sleep_s = interval_s if due is None else min(interval_s, max(0.0, (due - now).total_seconds()) + 0.02)
+            if due is not None and due <= now:
+                stuck_s = min(interval_s, max(1.0, stuck_s * 2))
+                sleep_s = stuck_s
+            else:
+                stuck_s = 0.0
+                sleep_s = interval_s if due is None else min(interval_s, (due - now).total_seconds() + 0.02)
             deadline = time.monotonic() + sleep_s
             while not stop_event.is_set() and (remaining := deadline - time.monotonic()) > 0:
                 if signals.SCHEDULES_CHANGED.wait(min(remaining, 0.5)):

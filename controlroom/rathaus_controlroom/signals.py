@@ -44,7 +44,8 @@ class Signal:
     def wait(self, timeout: float) -> bool:
         """For a thread: wait up to ``timeout`` seconds for a notification since the last call."""
         notified = self._event.wait(timeout)
-        self._event.clear()
+        if notified:
+            self._event.clear()  # (cleared only when seen: a notification after a timeout is not lost)
         return notified
 
     def _forget(self, future: asyncio.Future[None]) -> None:
@@ -98,6 +99,7 @@ def watch(sessions: sessionmaker[Session]) -> None:
 
     @event.listens_for(sessions, "after_commit")
     def _committed(session: Session) -> None:
+        # (also after a savepoint's release: an early hint at worst; whoever waits looks at the database)
         if session.info.pop("run_queued", False):
             RUN_QUEUED.notify()
         if session.info.pop("schedules_changed", False):
@@ -105,5 +107,6 @@ def watch(sessions: sessionmaker[Session]) -> None:
 
     @event.listens_for(sessions, "after_rollback")
     def _rolled_back(session: Session) -> None:
+        # (also after a rollback to a savepoint: a missed hint at worst; waiting claims look again every second)
         session.info.pop("run_queued", None)
         session.info.pop("schedules_changed", None)

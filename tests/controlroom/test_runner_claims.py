@@ -242,6 +242,7 @@ def test_between_expiry_rounds_a_claim_never_takes_a_run_that_has_no_attempts_le
             row = session.get(Run, run_id)
             row.state, row.attempt, row.runner_id = RunState.RUNNING, attempt, runner
             row.lease_until = datetime.now(timezone.utc) - timedelta(minutes=5)
+    monkeypatch.setattr(runners, "EXPIRY_EVERY_S", 3600.0)
     monkeypatch.setitem(runners._EXPIRY, "last", time.monotonic())  # an expiry round just happened
     with world.db.session() as session:
         taken = runners.claim(session, runner, "giessen")

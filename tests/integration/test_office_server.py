@@ -103,3 +103,16 @@ def test_without_the_long_lived_libreoffice_each_letter_starts_its_own(tmp_path,
     [letter] = _letters(tmp_path, 1)
     pdf = Documents(city=GIESSEN).convert_to_pdf(letter)
     assert "UVG-2026-0000" in _text(pdf)
+
+
+def test_a_libreoffice_server_that_does_not_start_leaves_the_letters_to_one_libreoffice_each(tmp_path, monkeypatch):
+    import rathaus.documents.export as export
+
+    broken = OfficeServer("/bin/false", uno_python(SOFFICE))  # unoserver's LibreOffice exits at once
+    monkeypatch.setattr(export, "office_server", lambda soffice: broken)
+    first, second = _letters(tmp_path, 2)
+    docs = Documents(city=GIESSEN)
+    assert "UVG-2026-0000" in _text(docs.convert_to_pdf(first))  # this letter already by a LibreOffice of its own
+    assert broken.broken and broken.starts == 1
+    assert "UVG-2026-0001" in _text(docs.convert_to_pdf(second))
+    assert broken.starts == 1  # not tried again for every letter

@@ -126,6 +126,8 @@ async def claim(request: Request, machine: Machine, settings: Config,
             waiter.close()
             return job if job is not None else Response(status_code=204)
         await waiter.wait(min(remaining, CLAIM_RECHECK_S))
+        if await request.is_disconnected():  # the runner is gone: claim nothing it would never run
+            return Response(status_code=204)
 
 
 @router.post("/runner/runs/{run_id}/heartbeat", response_model=HeartbeatOut, tags=["Runner"])

@@ -77,9 +77,16 @@ class PdfExportKeywords(LibraryComponent):
             )
         limit = timeout if timeout is not None else self.state.pdf_timeout
         server = office_server(binary)
-        if server is not None:
-            server.convert(source, target, limit)
-        else:
+        converted = False
+        if server is not None and not server.broken:
+            try:
+                server.convert(source, target, limit)
+                converted = True
+            except PdfExportError as error:
+                if not server.broken:
+                    raise  # this letter failed; LibreOffice itself works
+                logger.warn(f"{error} Die Briefe werden jetzt mit je einem eigenen LibreOffice umgewandelt.")
+        if not converted:
             self._run_soffice(binary, source, target, limit)
         logger.info(f"PDF erstellt: {target.name}")
         return target

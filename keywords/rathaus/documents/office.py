@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import xmlrpc.client
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -47,6 +48,19 @@ _BOOT = ("import sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv[0] = 'unoser
 _LOCK = threading.Lock()
 _SERVERS: dict[str, OfficeServer | None] = {}
 _UNO_PYTHON: dict[str, str | None] = {}
+
+
+class _Transport(xmlrpc.client.Transport):
+    """XML-RPC over HTTP with a socket timeout, so that a LibreOffice that does not answer cannot block for ever."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def make_connection(self, host):
+        connection = super().make_connection(host)
+        connection.timeout = self.timeout
+        return connection
 
 
 def _free_port() -> int:
@@ -97,6 +111,8 @@ class OfficeServer:
         self._work: Path | None = None
         self._lock = threading.Lock()
         self.starts = 0
+        #: it did not start: the caller converts with one LibreOffice per letter instead
+        self.broken = False
 
     # -- life ------------------------------------------------------------------------------------------------
 
@@ -156,12 +172,11 @@ class OfficeServer:
                              "Paket 'python3-uno' prüfen; die Briefe liegen als Word-Dateien vor.")
 
     def _answers(self) -> bool:
-        from xmlrpc.client import ServerProxy
-
         from unoserver.client import API_VERSION
 
         try:
-            with ServerProxy(f"http://127.0.0.1:{self.port}", allow_none=True) as proxy:
+            with xmlrpc.client.ServerProxy(f"http://127.0.0.1:{self.port}", allow_none=True,
+                                           transport=_Transport(5.0)) as proxy:
                 return proxy.info()["api"] == API_VERSION  # the calls of _convert are those of this API
         except (OSError, ConnectionError, Exception):  # not up yet: any answer but info counts as no
             return False
@@ -191,12 +206,19 @@ class OfficeServer:
         """``source`` as PDF in ``target``; restarts LibreOffice once when it died, gives up after ``timeout``."""
         with self._lock:
             if not self.alive():
-                self.start()
+                try:
+                    self.start()
+                except PdfExportError:
+                    self.broken = True  # this process converts with one LibreOffice per letter from now on
+                    raise
             target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{target.stem}.unfertig{target.suffix}")  # replaced by the finished PDF
             pool = ThreadPoolExecutor(1, thread_name_prefix="pdf")
-            job = pool.submit(self._convert, source.resolve(), target.resolve())
+            job = pool.submit(self._convert, source.resolve(), partial.resolve())
             try:
                 job.result(timeout=timeout)
+                if partial.is_file() and partial.stat().st_size > 0:
+                    os.replace(partial, target)
             except FutureTimeout:
                 self.stop()  # LibreOffice hangs: killed; the next letter gets a new one
                 raise PdfExportError(f"LibreOffice hat '{source.name}' nicht in {timeout:g} s in PDF umgewandelt "
@@ -212,6 +234,8 @@ class OfficeServer:
                                      "prüfen und erneut versuchen.") from None
             finally:
                 pool.shutdown(wait=False)
+                with contextlib.suppress(OSError):
+                    partial.unlink(missing_ok=True)
             if not target.is_file() or target.stat().st_size == 0:
                 raise PdfExportError(f"LibreOffice hat aus '{source.name}' kein PDF erzeugt: Word-Datei prüfen und "
                                      "erneut versuchen.")
@@ -220,9 +244,7 @@ class OfficeServer:
     def _convert(self, source: Path, target: Path) -> None:
         """unoserver's ``convert`` call (API 3) as its ``UnoClient.convert`` makes it for a local file, without
         the client's ``info`` request before each letter (the server's version is checked once, at its start)."""
-        from xmlrpc.client import ServerProxy
-
-        with ServerProxy(f"http://127.0.0.1:{self.port}", allow_none=True) as proxy:
+        with xmlrpc.client.ServerProxy(f"http://127.0.0.1:{self.port}", allow_none=True) as proxy:
             # inpath, indata, outpath, convert_to, filtername, filter_options, update_index, infiltername, password
             # Word's import and Writer's PDF export named: LibreOffice need not detect them for every letter
             infilter = "MS Word 2007 XML" if source.suffix.lower() == ".docx" else None
