@@ -42,6 +42,18 @@ def test_uploads_for_a_folder_robot_land_in_its_source_folder(tmp_path):
     assert delivered == {"civento.csv": 7}
 
 
+def test_two_uploads_of_one_name_for_a_folder_robot_are_refused_and_nothing_is_put_there(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = tmp_path / "a" / "civento.csv", tmp_path / "b" / "civento.csv"
+    first.write_text("a;b\n", encoding="utf-8")
+    second.write_text("c;d\n", encoding="utf-8")
+    home = tmp_path / "home"
+    with pytest.raises(InputDeliveryError, match="'civento.csv' heißen gleich.*getrennten Läufen nacheinander"):
+        deliver_files(Project(ROOT), _job("marburg/nutzungsstatistik"), {7: [first], 8: [second]}, home)
+    assert not list(home.rglob("*.csv"))
+
+
 def test_the_items_of_delivered_files_end_as_the_robot_reported_each_file(tmp_path):
     import json
 
