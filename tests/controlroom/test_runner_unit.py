@@ -49,7 +49,7 @@ def test_two_uploads_of_one_name_for_a_folder_robot_are_refused_and_nothing_is_p
     first.write_text("a;b\n", encoding="utf-8")
     second.write_text("c;d\n", encoding="utf-8")
     home = tmp_path / "home"
-    with pytest.raises(InputDeliveryError, match="'civento.csv' heißen gleich.*getrennten Läufen nacheinander"):
+    with pytest.raises(InputDeliveryError, match=r"'civento\.csv' heißen gleich.*getrennten Läufen nacheinander"):
         deliver_files(Project(ROOT), _job("marburg/nutzungsstatistik"), {7: [first], 8: [second]}, home)
     assert not list(home.rglob("*.csv"))
 
