@@ -150,7 +150,7 @@ class OfficeServer:
         command = [self.python, "-c", _BOOT, str(package), "--interface", "127.0.0.1", "--uno-interface",
                    "127.0.0.1", "--port", str(self.port), "--uno-port", str(_free_port()), "--user-installation",
                    str(profile), "--executable", office,
-                   "--libreoffice-pid-file", str(self._pid_file()), "--quiet"]
+                   "--libreoffice-pid-file", str(self._pid_file())]
         log = (self._work / "unoserver.log").open("wb")
         try:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
@@ -159,15 +159,16 @@ class OfficeServer:
             log.close()
         self.starts += 1
         deadline = time.monotonic() + START_TIMEOUT
+        log_path = self._work / "unoserver.log"
         while time.monotonic() < deadline:
-            if not self.alive():
-                break
+            if not self.alive() or "LibreOffice died" in log_path.read_text(errors="replace"):
+                break  # (unoserver itself goes on trying for another 40 s after its LibreOffice ended)
             if self._office_pid() and self._answers():  # unoserver records LibreOffice's pid once it is up
                 logger.info(f"LibreOffice (unoserver) läuft für die PDF-Umwandlung, Port {self.port}.")
                 return
             time.sleep(0.2)
         detail = " ".join((self._work / "unoserver.log").read_text(errors="replace").split())[-300:]
-        self.stop()
+        self.stop(force=True)
         raise PdfExportError(f"LibreOffice für die PDF-Umwandlung startete nicht ({detail or 'ohne Meldung'}): "
                              "Paket 'python3-uno' prüfen; die Briefe liegen als Word-Dateien vor.")
 
@@ -181,15 +182,16 @@ class OfficeServer:
         except (OSError, ConnectionError, Exception):  # not up yet: any answer but info counts as no
             return False
 
-    def stop(self) -> None:
-        """Stop unoserver and its LibreOffice (also a hanging one) and remove their profile."""
+    def stop(self, force: bool = False) -> None:
+        """Stop unoserver and its LibreOffice (also a hanging one) and remove their profile; ``force``: at once,
+        without asking unoserver to end (one that did not start keeps trying for 40 s)."""
         office = self._office_pid()
         if office:  # first LibreOffice, which may hang: then unoserver, waiting for it, ends and reaps it
             with contextlib.suppress(OSError):
                 os.kill(office, signal.SIGKILL)
         if self.process is not None:
             with contextlib.suppress(OSError):
-                self.process.terminate()
+                self.process.kill() if force else self.process.terminate()
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
