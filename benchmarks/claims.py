@@ -18,8 +18,10 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -46,6 +48,17 @@ def _queue(database: Database, count: int) -> None:
                          for _ in range(count)])
 
 
+def _all_at_once(claim_all: Callable[[Any], None], claimers: list[Any]) -> float:
+    """Seconds until ``claim_all(claimer)``, started in a thread for each claimer at once, ended for all."""
+    threads = [threading.Thread(target=claim_all, args=(claimer,)) for claimer in claimers]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
 def _service_claims(database: Database, claimers: int) -> tuple[list[int], float]:
     with database.session() as session:
         ids = []
@@ -66,13 +79,7 @@ def _service_claims(database: Database, claimers: int) -> tuple[list[int], float
                 with lock:
                     claimed.append(run.id)
 
-    threads = [threading.Thread(target=claim_all, args=(runner_id,)) for runner_id in ids]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return claimed, time.perf_counter() - started
+    return claimed, _all_at_once(claim_all, ids)
 
 
 def _http_claims(url: str, database: Database, world, claimers: int, folder: Path) -> tuple[list[int], float]:
@@ -92,13 +99,7 @@ def _http_claims(url: str, database: Database, world, claimers: int, folder: Pat
                     with lock:
                         claimed.append(answer.json()["run"])
 
-        threads = [threading.Thread(target=claim_all, args=(token,)) for token in tokens]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return claimed, time.perf_counter() - started
+        return claimed, _all_at_once(claim_all, tokens)
 
 
 def measure(count: int = 2000, claimers: int = 8, http: bool = False) -> dict[str, float]:

@@ -17,14 +17,10 @@ own start, 1-2 s for ``rathaus run``, comes on top). Exits 1 when missed.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -39,53 +35,10 @@ from controlroom_concurrency import _database  # noqa: E402
 from items_world import build_world  # noqa: E402
 from rathaus_controlroom.db import Database  # noqa: E402
 from rathaus_controlroom.runner import RunnerClient  # noqa: E402
-from support.controlroom_load import free_port, percentile  # noqa: E402
+from support.controlroom_load import percentile, serve  # noqa: E402
 
 TARGET_S = 2.0
 BERLIN = ZoneInfo("Europe/Berlin")
-#: the control room with its clock, as ``rathaus controlroom`` serves it (without local runners)
-SERVER = """
-import sys, threading
-import uvicorn
-from rathaus_controlroom.db import Database
-from rathaus_controlroom.scheduler import start_scheduler
-from rathaus_controlroom.settings import Settings
-from rathaus_controlroom.web.app import create_app
-
-url, data, port = sys.argv[1:]
-settings = Settings.load(data_dir=data, database_url=url)
-app = create_app(settings)
-start_scheduler(app.state.database, settings, threading.Event())
-uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=int(port), log_level="warning")).run()
-"""
-
-
-@contextlib.contextmanager
-def _serve(url: str, data: Path) -> Iterator[str]:
-    data.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RATHAUS_")}
-    env["PYTHONPATH"] = os.pathsep.join(str(ROOT / part) for part in ("keywords", "controlroom"))  # this tree's code
-    process = subprocess.Popen([sys.executable, "-c", SERVER, url, str(data), str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    address = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{address}/anmelden", timeout=2).status_code == 200:
-                    break
-            time.sleep(0.1)
-        yield address
-    finally:
-        process.terminate()  # uvicorn waits for open requests: a runner's waiting claim may hold it up
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 class Runner(threading.Thread):
     """A runner that waits for work and finishes each run at once; records when it held each run."""
 
@@ -118,7 +71,8 @@ def measure(kind: str, poll_s: float | None = None) -> dict[str, dict[str, float
             world = build_world(database)
         finally:
             database.dispose()
-        with _serve(url, Path(tmp) / "daten") as address, httpx.Client(base_url=address, timeout=30) as client:
+        with (serve(url, Path(tmp) / "daten", clock=True) as address,
+              httpx.Client(base_url=address, timeout=30) as client):
             admin, clerk = world.headers("giessen.admin"), world.headers("giessen.clerk")
             token = client.post("/api/runners", json={"name": "runner-1"}, headers=admin).json()["token"]
             runner = Runner(address, token, poll_s)

@@ -92,6 +92,14 @@ def _wait_finished(page) -> None:
     expect(page.get_by_role("heading", name="Ergebnis der Fälle")).to_be_visible()
 
 
+def _correct_and_retry(page) -> None:
+    """The case form's "Korrigieren und erneut versuchen", accepted: the worklist says the case is retried."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Korrigieren und erneut versuchen").click()
+    expect(page.get_by_role("status").filter(has_text="korrigiert und wird erneut bearbeitet")).to_be_visible()
+
+
 def _expect_states(page, states: dict[str, str]) -> None:
     """The run page's table of cases shows each case (by reference) in its state."""
     from playwright.sync_api import expect
@@ -190,8 +198,7 @@ def test_a_wetzlar_clerk_uploads_applications_corrects_one_in_the_form_and_close
     _shot(page, tmp_path, "05-fall-falsches-datum")
 
     page.get_by_role("group", name="Kind", exact=True).get_by_label("Geburtsdatum (Pflichtfeld)").fill("01.02.2019")
-    page.get_by_role("button", name="Korrigieren und erneut versuchen").click()
-    expect(page.get_by_role("status").filter(has_text="korrigiert und wird erneut bearbeitet")).to_be_visible()
+    _correct_and_retry(page)
 
     # the retry: the robot enters the corrected application; the case has its Aktenzeichen
     _newest_run(page, UVG_TITLE)
@@ -277,8 +284,7 @@ def test_a_limburg_clerk_uploads_mails_and_chooses_the_department_of_the_unclear
     _shot(page, tmp_path, "02-fall-gleichstand")
     department.select_option(label="Fachdienst Sicherheit und Ordnung")
     page.get_by_label("Bemerkung für den Laufzettel").fill("Lärm durch die Baustelle ab 6 Uhr: Ordnungsamt.")
-    page.get_by_role("button", name="Korrigieren und erneut versuchen").click()
-    expect(page.get_by_role("status").filter(has_text="korrigiert und wird erneut bearbeitet")).to_be_visible()
+    _correct_and_retry(page)
 
     _newest_run(page, POST_TITLE)
     expect(page.locator("#lauf-ergebnis")).to_have_text(re.compile(r"^1 Fall: 1 [^,]+\.$"))

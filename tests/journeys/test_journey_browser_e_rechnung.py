@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import test_journey_browser
 from erechnung.samples import sample_generator
-from test_journey_browser import _log_in, _newest_run, _shot, _start_with_uploads
+from test_journey_browser import _correct_and_retry, _log_in, _newest_run, _shot, _start_with_uploads
 
 pytestmark = pytest.mark.browser
 page = test_journey_browser.page  # the Chromium page of the other browser journeys
@@ -98,8 +98,7 @@ def test_a_fulda_clerk_uploads_invoices_and_corrects_the_leitweg_id_of_the_one_h
     _shot(page, tmp_path, "02-fall-leitweg-pruefen")
 
     page.get_by_label("Leitweg-ID").fill(ABFALL)
-    page.get_by_role("button", name="Korrigieren und erneut versuchen").click()
-    expect(page.get_by_role("status").filter(has_text="korrigiert und wird erneut bearbeitet")).to_be_visible()
+    _correct_and_retry(page)
 
     # the retry books the invoice under Abfallwirtschaft's Buchungskreis and Kostenstelle
     _newest_run(page, TITLE)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import test_journey_browser
-from test_journey_browser import _log_in, _newest_run, _renamed, _shot, _start_with_uploads
+from test_journey_browser import _correct_and_retry, _log_in, _newest_run, _renamed, _shot, _start_with_uploads
 
 pytestmark = pytest.mark.browser
 page = test_journey_browser.page  # the Chromium page of the other browser journeys
@@ -111,8 +111,7 @@ def test_a_wetzlar_clerk_uploads_trade_notices_and_completes_the_one_handed_back
     _shot(page, tmp_path, "03-fall-postleitzahl-fehlt")
     business.get_by_label("Postleitzahl (Betriebsstätte)").fill("35578")
     business.get_by_label("Angemeldete Tätigkeit").fill("Imbiss mit Getränkeverkauf")
-    page.get_by_role("button", name="Korrigieren und erneut versuchen").click()
-    expect(page.get_by_role("status").filter(has_text="korrigiert und wird erneut bearbeitet")).to_be_visible()
+    _correct_and_retry(page)
 
     # the retry enters what the clerk wrote; the case is done, the record in the register
     _newest_run(page, TITLE)

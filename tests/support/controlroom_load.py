@@ -29,17 +29,22 @@ from pathlib import Path
 
 import httpx
 
-#: the control room as ``rathaus controlroom`` serves it (without its clock and local runner)
+#: the control room as ``rathaus controlroom`` serves it (without its local runner; with its clock when asked)
 SERVER = """
-import sys
+import sys, threading
 import uvicorn
+from rathaus_controlroom.scheduler import start_scheduler
 from rathaus_controlroom.settings import Settings
 from rathaus_controlroom.web.app import create_app
 
-url, data, port = sys.argv[1:]
-app = create_app(Settings.load(data_dir=data, database_url=url))
+url, data, port, clock = sys.argv[1:]
+settings = Settings.load(data_dir=data, database_url=url)
+app = create_app(settings)
+if clock == "clock":
+    start_scheduler(app.state.database, settings, threading.Event())
 uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=int(port), log_level="warning")).run()
 """
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -49,15 +54,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(database_url: str, data_dir: Path, timeout_s: float = 30.0) -> Iterator[str]:
-    """The control room on a migrated database, in a child process; yields its base address."""
+def serve(database_url: str, data_dir: Path, timeout_s: float = 30.0, clock: bool = False) -> Iterator[str]:
+    """The control room on a migrated database, in a child process (with its clock when ``clock``), running this
+    tree's code; yields its base address."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RATHAUS_")}
+    env["PYTHONPATH"] = os.pathsep.join(str(ROOT / part) for part in ("keywords", "controlroom"))
     log = data_dir / "server.log"
     with log.open("wb") as stderr:
-        process = subprocess.Popen([sys.executable, "-c", SERVER, database_url, str(data_dir), str(port)], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen([sys.executable, "-c", SERVER, database_url, str(data_dir), str(port),
+                                    "clock" if clock else "-"], env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
@@ -70,9 +77,9 @@ def serve(database_url: str, data_dir: Path, timeout_s: float = 30.0) -> Iterato
             time.sleep(0.1)
         yield url
     finally:
-        process.terminate()
+        process.terminate()  # uvicorn waits for open requests: a runner's waiting claim may hold it up
         try:
-            process.wait(10)
+            process.wait(15)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)

@@ -90,9 +90,8 @@ def _nodes(schema: Mapping[str, Any], data: Mapping[str, Any], typed: Mapping[st
         if typed is not None and not sub.get("readOnly"):  # a read-only field is not sent back: it keeps its value
             value = typed.get(name) == "ja" if kind == "bool" else typed.get(name, "")
         titles = sub.get(CHOICE_TITLES_KEY) or {}
-        options = tuple(("", "– keine Angabe –") if choice is None else (str(choice), str(titles.get(str(choice),
-                                                                                                        choice)))
-                        for choice in sub.get("enum") or ())
+        options = tuple(("", "– keine Angabe –") if choice is None
+                        else (str(choice), str(titles.get(str(choice), choice))) for choice in sub.get("enum") or ())
         if kind == "select" and not any(v == "" for v, _ in options):
             options = (("", "– bitte wählen –"), *options)
         options = tuple(sorted(options, key=lambda option: option[0] != ""))  # the empty choice first

@@ -179,7 +179,7 @@ class OfficeServer:
             with xmlrpc.client.ServerProxy(f"http://127.0.0.1:{self.port}", allow_none=True,
                                            transport=_Transport(5.0)) as proxy:
                 return proxy.info()["api"] == API_VERSION  # the calls of _convert are those of this API
-        except (OSError, ConnectionError, Exception):  # not up yet: any answer but info counts as no
+        except Exception:  # not up yet: any answer but info counts as no
             return False
 
     def stop(self, force: bool = False) -> None:
