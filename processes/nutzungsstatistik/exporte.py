@@ -53,6 +53,7 @@ KODIERUNGEN = ("auto", "utf-8", "windows-1252")
 #: Values of a totals row's first cell; such a row is checked against the other rows, not counted.
 SUMMENZEILEN = {"summe", "gesamt", "insgesamt", "total"}
 _MAX_SHOWN = 30
+MAX_EXPORT_BYTES = 64 * 1024 * 1024  # a year of a platform's figures is a few MB at most
 _GRUNDZAHLEN = ("aufrufe", "abgeschlossen", "abgebrochen")
 
 
@@ -466,7 +467,13 @@ def lese_export(datei: Path, plattform: Plattform, dienstnamen: Mapping[str, str
         raise reader.fehler(
             f"Die Datei ist keine CSV-Datei ('{datei.suffix or 'ohne Endung'}'). Bitte in der Plattform als CSV "
             "exportieren und die CSV-Datei in den Exportordner legen.", "EXPORT_DATEITYP")
-    text = reader.decode(datei.read_bytes())
+    with datei.open("rb") as handle:
+        data = handle.read(MAX_EXPORT_BYTES + 1)
+    if len(data) > MAX_EXPORT_BYTES:
+        raise reader.fehler(
+            f"Die Datei ist größer als {MAX_EXPORT_BYTES // (1024 * 1024)} MB und damit kein Export der Plattform. "
+            "Bitte den Export in der Plattform neu erstellen (ein Jahr je Datei).", "EXPORT_ZU_GROSS")
+    text = reader.decode(data)
     export = _PARSER[plattform.format](reader, text, dienstnamen or {})
     if not export.werte:
         raise reader.fehler("Der Export enthält keine Datenzeilen. Bitte den Zeitraum in der Plattform prüfen und "

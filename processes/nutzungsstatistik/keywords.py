@@ -248,7 +248,7 @@ class Nutzungsstatistik:
     @keyword
     def run_summary_lines(
         self, read: Sequence[Export], malformed: Mapping[str, str], publication: Veroeffentlichung | None,
-        source: str | Path = "",
+        source: str | Path = "", left: Mapping[str, str] | None = None,
     ) -> list[str]:
         """The German lines that tell the clerk what a run did.
 
@@ -257,13 +257,15 @@ class Nutzungsstatistik:
         | ``malformed`` | File name -> error message of each export set aside. |
         | ``publication`` | The result of `Publish Usage Statistics`, or ``None``. |
         | ``source`` | The export folder, named when it held no exports. |
+        | ``left`` | File name -> message of each export left in the folder after an unexpected error. |
 
         Example:
         | ${zeilen}=    Run Summary Lines    ${exporte}    ${fehler}    ${ergebnis}    ${quelle}
         | Append To Run Summary    ${zeilen}
         """
         lines = [f"Exporte gelesen: {len(read)}"]
-        if not read and not malformed:
+        left = left or {}
+        if not read and not malformed and not left:
             lines.append(f"Keine neuen Exporte im Ordner '{source}'; nichts veröffentlicht.")
         if publication is not None and publication.jahre:
             lines.append(f"Monatswerte: {publication.neu} neu, {publication.ersetzt} ersetzt, "
@@ -282,4 +284,8 @@ class Nutzungsstatistik:
             lines.append(f"Fehlerhafte Exporte: {len(malformed)} ({', '.join(malformed)}) – abgelegt in "
                          "'fehlerhaft' mit Hinweisdatei")
             lines.extend(f"  - {message}" for message in malformed.values())
+        if left:
+            lines.append(f"Wegen eines unerwarteten Fehlers nicht gelesen: {len(left)} ({', '.join(left)}) – "
+                         "bleiben im Exportordner; bitte das RPA-Team informieren, wenn der Fehler bleibt")
+            lines.extend(f"  - {message}" for message in left.values())
         return lines

@@ -75,9 +75,27 @@ class NutzungsstatistikEnvironment:
         return len(figures)
 
     @keyword
-    def run_city_robot(self, robot: str, expected_rc: int = 0) -> str:
-        """Runs ``rathaus run <robot>`` with this suite's RATHAUS_HOME; returns its console output."""
-        self.last_output = robots.run_city_robot(robot, self.home, expected_rc=expected_rc, timeout=300)
+    def drop_export_with_io_error(self, city: str, name: str) -> None:
+        """Puts a file ``name`` into the export folder whose reading fails with an I/O error, as a file on a
+        broken network share does: a link to ``/proc/self/mem``, a regular file that cannot be read from its
+        start (``OSError: [Errno 5]``), even by root. No error of the reader: an unexpected one."""
+        (self._exports(city) / name).symlink_to("/proc/self/mem")
+
+    @keyword
+    def unexpected_failures(self, city: str, key: str) -> int:
+        """How often the export ``key`` (``Export <name>``) failed unexpectedly in a row, from the robot's ledger."""
+        from rathaus.process.failures import FailureLedger
+
+        return FailureLedger(self.home / city / PROCESS / "fehlversuche.json").count(key)
+
+    @keyword
+    def run_city_robot(self, robot: str, expected_rc: int = 0, **overrides: object) -> str:
+        """Runs ``rathaus run <robot>`` with this suite's RATHAUS_HOME; returns its console output.
+
+        Keyword arguments override config keys given as ``section__key=value``.
+        """
+        self.last_output = robots.run_city_robot(robot, self.home, expected_rc=expected_rc, overrides=overrides,
+                                                 timeout=300)
         return self.last_output
 
     @keyword

@@ -14,6 +14,7 @@ Suite Teardown      Remove Everything
 ${ROBOT}        marburg/nutzungsstatistik
 ${BASIS}        nutzungsstatistik-marburg-2025
 ${BAD}          civento_export_2025-05_korrektur.csv
+${SHARE}        civento_export_2025-12_freigabe.csv
 
 
 *** Test Cases ***
@@ -107,6 +108,36 @@ A Damaged Publication Stops The Run And Loses No Export
     Should Contain    ${output}    Die Exporte bleiben im Exportordner
     ${left}=    Files In Export Folder    fulda
     Length Should Be    ${left}    3
+
+An Export That Cannot Be Read Waits And Goes Aside After The Limit, The Others Are Published
+    [Documentation]    A file in the export folder that fails with an I/O error (as on a broken share) is no
+    ...    error of the export: the good exports are published all the same, the unreadable one stays in the
+    ...    folder and the run fails, naming it. After ``pruefung.max_fehlversuche`` such runs in a row it goes to
+    ...    ``fehlerhaft`` with a note, and the run after that ends without error.
+    Drop Sample Exports    offenbach    bad=${False}
+    Drop Export With IO Error    offenbach    ${SHARE}
+    ${output}=    Run City Robot    offenbach/nutzungsstatistik    expected_rc=1    pruefung__max_fehlversuche=${2}
+    Should Contain    ${output}    Exporte gelesen: 3
+    Should Contain    ${output}    Veröffentlicht: nutzungsstatistik-offenbach-2025.csv
+    Should Contain    ${output}    Wegen eines unerwarteten Fehlers nicht gelesen: 1 (${SHARE})
+    Should Contain    ${output}    Input/output error
+    Should Contain    ${output}    (Fehlversuch 1 von 2)
+    Published Figures Should Match The Exports    offenbach
+    ${count}=    Unexpected Failures    offenbach    Export ${SHARE}
+    Should Be Equal As Integers    ${count}    1
+    ${left}=    Files In Export Folder    offenbach
+    Should Be Equal    ${left}    ${{['${SHARE}']}}
+    ${output}=    Run City Robot    offenbach/nutzungsstatistik    pruefung__max_fehlversuche=${2}
+    Should Contain    ${output}    Fehlerhafte Exporte: 1 (${SHARE})
+    Should Contain    ${output}    Export ${SHARE}: Die Verarbeitung ist 2-mal hintereinander
+    ${aside}=    Files In Export Folder    offenbach    fehlerhaft
+    Should Be Equal    ${aside}    ${{['${SHARE}', '${SHARE}.fehler.txt']}}
+    ${note}=    Note Of Malformed Export    offenbach    ${SHARE}
+    Should Contain    ${note}    2-mal hintereinander mit einem unerwarteten Fehler
+    ${count}=    Unexpected Failures    offenbach    Export ${SHARE}
+    Should Be Equal As Integers    ${count}    0
+    ${output}=    Run City Robot    offenbach/nutzungsstatistik
+    Should Contain    ${output}    Exporte gelesen: 0
 
 
 *** Keywords ***

@@ -272,3 +272,14 @@ def test_undecodable_bytes_with_a_fixed_encoding_name_the_line(tmp_path):
     path.write_bytes((CIVENTO_HEADER + "\r\n").encode() + b"01.2025;Gr\xfc\xdfe;1;1;0;keine;ohne\r\n")
     error = _error(path, Plattform("civento", "civento", kodierung="utf-8"))
     assert "Zeile 2" in str(error) and error.code == "EXPORT_KODIERUNG"
+
+
+def test_a_file_too_big_for_an_export_is_refused_without_reading_it_whole(tmp_path, monkeypatch):
+    import nutzungsstatistik.exporte as exporte
+
+    monkeypatch.setattr(exporte, "MAX_EXPORT_BYTES", 1024)
+    path = _civento(tmp_path, *["03.2025;Anwohnerparkausweis;10;5;5;keine;ohne"] * 100)
+    error = _error(path)
+    assert error.code == "EXPORT_ZU_GROSS"
+    assert str(error).startswith("Export 'civento_test.csv' (Plattform civento): Die Datei ist größer als")
+    assert isinstance(error, BusinessError)
