@@ -261,6 +261,9 @@ def cmd_controlroom(args: argparse.Namespace) -> int:
         scheduler = _optional("scheduler")
         if scheduler is not None:
             scheduler.start_scheduler(db, settings, stop)
+        mailwatch = _optional("mailwatch")
+        if mailwatch is not None:
+            mailwatch.start_mail_watchers(db, settings, stop)
         if not args.no_runner:
             runner = _optional("runner")
             if runner is not None:

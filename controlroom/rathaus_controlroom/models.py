@@ -121,6 +121,8 @@ class Run(Base):
     state: Mapped[RunState] = mapped_column(_enum(RunState), default=RunState.QUEUED)
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id"))
+    #: the mail trigger that started the run (new mail in the robot's mailbox)
+    trigger_id: Mapped[int | None] = mapped_column(ForeignKey("mail_triggers.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
@@ -200,6 +202,36 @@ class Schedule(Base):
     #: next due time (UTC); a firing moves it forward in the same transaction, so no instance fires twice
     next_run_at: Mapped[datetime | None] = mapped_column()
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class MailTrigger(Base):
+    """Starts a city robot when new mail arrives in its mailbox (IMAP IDLE where offered, else polling).
+
+    A watcher (``mailwatch``) counts arrivals in ``seen``; the clock queues one run while ``seen`` is ahead of
+    ``fired`` and no run of the robot is queued or running, and sets ``fired`` to the ``seen`` it covered (one run
+    for many mails; mail during a run starts one more run afterwards, none is lost).
+    """
+
+    __tablename__ = "mail_triggers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_id: Mapped[str] = mapped_column(ForeignKey("cities.id"))
+    robot_id: Mapped[int] = mapped_column(ForeignKey("robots.id"), unique=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: seconds between looks at a mailbox without IMAP IDLE (a Maildir, a server without IDLE)
+    poll_s: Mapped[int] = mapped_column(Integer, default=5)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen: Mapped[int] = mapped_column(Integer, default=0)
+    fired: Mapped[int] = mapped_column(Integer, default=0)
+    #: how far the watcher has looked: ``<UIDVALIDITY>:<UIDNEXT>`` (IMAP) or the newest file's time (Maildir)
+    watermark: Mapped[str | None] = mapped_column(String(100))
+    #: ``starting``, ``idle`` (IMAP IDLE), ``polling`` or ``error``; ``status_message`` says more, in German
+    status: Mapped[str] = mapped_column(String(32), default="starting")
+    status_message: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime | None] = mapped_column()
+    mail_at: Mapped[datetime | None] = mapped_column()
+    fired_at: Mapped[datetime | None] = mapped_column()
 
 
 class Credential(Base):

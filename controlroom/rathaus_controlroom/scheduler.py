@@ -10,18 +10,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from rathaus_controlroom import signals
 from rathaus_controlroom.db import Database
-from rathaus_controlroom.services import items, schedules
+from rathaus_controlroom.services import items, schedules, triggers
 from rathaus_controlroom.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def tick(database: Database, settings: Settings, now: datetime | None = None) -> tuple[int, int]:
-    """One round: (runs started by schedules, work items requeued). Each part is its own transaction."""
+    """One round: (runs started by schedules and mail triggers, work items requeued). Each part is its own
+    transaction."""
     now = now or datetime.now(timezone.utc)
     started = requeued = 0
     try:
@@ -31,14 +32,24 @@ def tick(database: Database, settings: Settings, now: datetime | None = None) ->
         log.error("action=fire_due outcome=error error=%s", type(error).__name__)
     try:
         with database.session() as session:
+            started += len(triggers.fire_pending(session, now))
+    except Exception as error:
+        log.error("action=fire_triggers outcome=error error=%s", type(error).__name__)
+    try:
+        with database.session() as session:
             requeued = len(items.due_retries(session, now))
     except Exception as error:
         log.error("action=due_retries outcome=error error=%s", type(error).__name__)
     return started, requeued
 
 
-def next_due(database: Database) -> datetime | None:
-    """The earliest time something is due: an active schedule's next run, or a work item's retry."""
+#: a mail trigger whose robot still works is looked at again after this long (or when a triggered run ends here)
+TRIGGER_RECHECK = timedelta(seconds=5)
+
+
+def next_due(database: Database, now: datetime | None = None) -> datetime | None:
+    """The earliest time something is due: an active schedule's next run, a work item's retry, or a mail trigger's
+    next look while it has mail that waits for its robot."""
     from sqlalchemy import func, select
 
     from rathaus_controlroom.models import ItemState, Schedule, WorkItem
@@ -48,6 +59,8 @@ def next_due(database: Database) -> datetime | None:
             times = [session.scalar(select(func.min(Schedule.next_run_at)).where(Schedule.paused.is_(False))),
                      session.scalar(select(func.min(WorkItem.next_attempt_at)).where(
                          WorkItem.state == ItemState.FAILED_APPLICATION))]
+            if triggers.pending(session):
+                times.append((now or datetime.now(timezone.utc)) + TRIGGER_RECHECK)
     except Exception as error:  # the clock keeps going; it looks again after its interval
         log.error("action=next_due outcome=error error=%s", type(error).__name__)
         return None
@@ -71,7 +84,7 @@ def start_scheduler(database: Database, settings: Settings, stop_event: threadin
         while not stop_event.is_set():
             now = clock() if clock else datetime.now(timezone.utc)
             tick(database, settings, now)
-            due = next_due(database)
+            due = next_due(database, now)
             if due is not None and due <= now:
                 stuck_s = min(interval_s, max(1.0, stuck_s * 2))
                 sleep_s = stuck_s

@@ -78,20 +78,27 @@ class Waiter:
 
 #: a run of some city was queued and committed in this process
 RUN_QUEUED = Signal()
-#: a schedule was made, changed or deleted in this process
+#: a schedule was made, changed or deleted, a mail trigger saw new mail, or a run ended, in this process
 SCHEDULES_CHANGED = Signal()
+#: a mail trigger was made, paused, resumed or deleted in this process
+TRIGGERS_CHANGED = Signal()
 
 
 def watch(sessions: sessionmaker[Session]) -> None:
-    """Notify :data:`RUN_QUEUED` and :data:`SCHEDULES_CHANGED` after a commit of ``sessions`` that queued a run or
-    touched a schedule."""
+    """Notify :data:`RUN_QUEUED`, :data:`SCHEDULES_CHANGED` and :data:`TRIGGERS_CHANGED` after a commit of
+    ``sessions`` that queued a run, touched a schedule, ended a triggered run or changed a mail trigger (services set
+    ``session.info["schedules_changed"]`` / ``["triggers_changed"]`` for changes made with plain ``UPDATE``)."""
     from rathaus_controlroom.models import Run, RunState, Schedule
+
+    ended = (RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELLED)
 
     @event.listens_for(sessions, "after_flush")
     def _seen(session: Session, _context: Any) -> None:
         for obj in (*session.new, *session.dirty):
             if isinstance(obj, Run) and obj.state is RunState.QUEUED:
                 session.info["run_queued"] = True
+            elif isinstance(obj, Run) and obj.state in ended and obj.trigger_id is not None:
+                session.info["schedules_changed"] = True  # mail that came during the run may start the next one
             elif isinstance(obj, Schedule):
                 session.info["schedules_changed"] = True
         if any(isinstance(obj, Schedule) for obj in session.deleted):
@@ -104,9 +111,12 @@ def watch(sessions: sessionmaker[Session]) -> None:
             RUN_QUEUED.notify()
         if session.info.pop("schedules_changed", False):
             SCHEDULES_CHANGED.notify()
+        if session.info.pop("triggers_changed", False):
+            TRIGGERS_CHANGED.notify()
 
     @event.listens_for(sessions, "after_rollback")
     def _rolled_back(session: Session) -> None:
         # (also after a rollback to a savepoint: a missed hint at worst; waiting claims look again every second)
         session.info.pop("run_queued", None)
         session.info.pop("schedules_changed", None)
+        session.info.pop("triggers_changed", None)

@@ -5,15 +5,13 @@ step. The control room is served by uvicorn on SQLite; the cases are put in plac
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
 import test_browser_ui
 from rathaus_controlroom.models import ItemState, WorkItem
 from sqlalchemy import select
-from uihelpers import PASSWORD, Room, free_port, make_room, waiting_cases
+from uihelpers import PASSWORD, Room, make_room, waiting_cases
 
 pytestmark = pytest.mark.browser
 browser_page = test_browser_ui.browser_page  # the Chromium page, as the other browser tests have it
@@ -21,22 +19,13 @@ browser_page = test_browser_ui.browser_page  # the Chromium page, as the other b
 
 @pytest.fixture
 def served(tmp_path) -> Iterator[tuple[Room, str]]:
-    import uvicorn
+    from served import serve_app
 
     room = make_room(tmp_path / "daten")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(room.app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
     try:
-        yield room, f"http://127.0.0.1:{port}"
+        with serve_app(room.app) as url:
+            yield room, url
     finally:
-        server.should_exit = True
-        thread.join(10)
         room.db.dispose()
 
 

@@ -3,55 +3,25 @@ that run real robots with `rathaus run`; progress, artifacts, cancelling, and a 
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from items_world import build_world
 from rathaus_controlroom.db import Database
 from rathaus_controlroom.models import Robot
 from rathaus_controlroom.settings import Settings
-from rathaus_controlroom.web.app import create_app
+from served import kill_machine, runner_process, serve_in_thread, wait_for_run
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "processes" / "nutzungsstatistik" / "samples" / "generate.py"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _serve(settings: Settings) -> Iterator[str]:
-    app = create_app(settings)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        app.state.database.dispose()
 
 
 @pytest.fixture
@@ -64,7 +34,7 @@ def control_room(sqlite_url, tmp_path):
         session.add(Robot(city_id="marburg", process="posteingang", title="Posteingang", version="0.1.0",
                           owner_city_id="marburg"))  # (owner limburg: not in the test world)
     settings = Settings.load(data_dir=tmp_path / "daten", database_url=sqlite_url).with_changes(lease_s=3)
-    with _serve(settings) as url:
+    with serve_in_thread(settings) as url:
         yield url, world, settings
     db.dispose()
 
@@ -73,45 +43,6 @@ def _runner_token(client: httpx.Client, world, name: str) -> str:
     answer = client.post("/api/runners", json={"name": name}, headers=world.headers("marburg.admin"))
     assert answer.status_code == 201, answer.text
     return answer.json()["token"]
-
-
-@contextlib.contextmanager
-def _runner(url: str, token: str, work: Path, project: Path | None = None) -> Iterator[subprocess.Popen]:
-    """A runner process in its own session, so that a test can kill the whole machine (runner and robot)."""
-    token_file = work.with_suffix(".token")
-    token_file.write_text(token + "\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RATHAUS_")}
-    if project is not None:
-        env["RATHAUS_PROJECT"] = str(project)
-    process = subprocess.Popen([sys.executable, "-m", "rathaus_controlroom.runner_cli", "--url", url, "--token-file",
-                                str(token_file), "--work", str(work), "--poll", "0.3"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        yield process
-    finally:
-        _kill_machine(process)
-
-
-def _kill_machine(process: subprocess.Popen) -> None:
-    """kill -9 every process of the runner's session: the runner, `rathaus run` and the robot."""
-    with contextlib.suppress(ProcessLookupError):
-        sid = os.getsid(process.pid)
-        for pid in [int(p) for p in os.listdir("/proc") if p.isdigit()]:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                if os.getsid(pid) == sid:
-                    os.kill(pid, signal.SIGKILL)
-    process.wait(10)
-
-
-def _wait(client: httpx.Client, run_id: int, headers, condition, timeout_s: float) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        answer = client.get(f"/api/runs/{run_id}", headers=headers)
-        assert answer.status_code == 200, answer.text
-        run = answer.json()
-        if condition(run) or time.monotonic() > deadline:
-            return run
-        time.sleep(0.2)
 
 
 def test_a_runner_process_runs_a_real_robot_with_uploaded_exports(control_room, tmp_path):
@@ -126,8 +57,8 @@ def test_a_runner_process_runs_a_real_robot_with_uploaded_exports(control_room, 
         started = client.post("/api/runs", data={"robot": "marburg/nutzungsstatistik"}, files=files, headers=clerk)
         assert started.status_code == 201, started.text
         run_id = started.json()["id"]
-        with _runner(url, token, tmp_path / "arbeit"):
-            run = _wait(client, run_id, clerk, lambda r: r["state"] not in ("queued", "running"), 60)
+        with runner_process(url, token, tmp_path / "arbeit"):
+            run = wait_for_run(client, run_id, clerk, lambda r: r["state"] not in ("queued", "running"), 60)
         assert run["state"] == "succeeded", run["message"]
         assert (run["runner"], run["attempt"], run["cases_done"], run["cases_total"]) == ("rechner-1", 1, 3, 3)
         assert "Exporte gelesen: 3" in run["message"] and "Monatswerte: 84 neu" in run["message"]
@@ -169,8 +100,8 @@ def test_an_upload_for_the_mailbox_robot_is_its_work_item(control_room, tmp_path
             ("dateien", ("Bauvoranfrage.pdf", pdf.get_content(), "application/pdf"))], headers=clerk)
         assert started.status_code == 201, started.text
         run_id = started.json()["id"]
-        with _runner(url, token, tmp_path / "arbeit"):
-            run = _wait(client, run_id, clerk, lambda r: r["state"] not in ("queued", "running"), 90)
+        with runner_process(url, token, tmp_path / "arbeit"):
+            run = wait_for_run(client, run_id, clerk, lambda r: r["state"] not in ("queued", "running"), 90)
         assert run["state"] == "succeeded", run["message"]
         assert "Verarbeitet: 1" in run["message"], run["message"]
         [item] = run["items"]
@@ -257,12 +188,12 @@ def test_a_killed_runner_loses_its_run_to_another_runner(control_room, slow_proj
         first_token = _runner_token(client, world, "rechner-1")
         second_token = _runner_token(client, world, "rechner-2")
         run_id = client.post("/api/runs", json={"robot": "marburg/langsam"}, headers=clerk).json()["id"]
-        with _runner(url, first_token, tmp_path / "eins", slow_project) as first:
-            run = _wait(client, run_id, clerk, lambda r: r["cases_done"] >= 2, 60)
+        with runner_process(url, first_token, tmp_path / "eins", slow_project) as first:
+            run = wait_for_run(client, run_id, clerk, lambda r: r["cases_done"] >= 2, 60)
             assert (run["state"], run["runner"], run["cases_total"]) == ("running", "rechner-1", 8), run
-            _kill_machine(first)  # the machine dies mid-run
-        with _runner(url, second_token, tmp_path / "zwei", slow_project):
-            run = _wait(client, run_id, clerk, lambda r: r["state"] not in ("queued", "running"), 60)
+            kill_machine(first)  # the machine dies mid-run
+        with runner_process(url, second_token, tmp_path / "zwei", slow_project):
+            run = wait_for_run(client, run_id, clerk, lambda r: r["state"] not in ("queued", "running"), 60)
         assert (run["state"], run["runner"], run["attempt"]) == ("succeeded", "rechner-2", 2), run
         assert run["cases_done"] == 8
     # every case ended exactly once: one DONE attempt each; the case in flight at the kill was tried again
@@ -286,16 +217,16 @@ def test_cancelling_stops_the_robot_on_its_runner(control_room, slow_project, tm
     with httpx.Client(base_url=url, timeout=30) as client:
         token = _runner_token(client, world, "rechner-1")
         run_id = client.post("/api/runs", json={"robot": "marburg/langsam"}, headers=clerk).json()["id"]
-        with _runner(url, token, tmp_path / "eins", slow_project) as runner:
-            _wait(client, run_id, clerk, lambda r: r["cases_done"] >= 1, 60)
+        with runner_process(url, token, tmp_path / "eins", slow_project) as runner:
+            wait_for_run(client, run_id, clerk, lambda r: r["cases_done"] >= 1, 60)
             assert client.post(f"/api/runs/{run_id}/cancel", headers=clerk).json()["cancel_requested"] is True
-            run = _wait(client, run_id, clerk, lambda r: r["state"] != "running", 30)
+            run = wait_for_run(client, run_id, clerk, lambda r: r["state"] != "running", 30)
             assert run["state"] == "cancelled", run
             done = [i for i in client.get("/api/items?robot=langsam", headers=clerk).json() if i["state"] == "done"]
             assert len(done) < 8, done  # the cases the robot had not reached went to the clerk, not done
             assert runner.poll() is None  # the runner lives on and takes the next run
             second = client.post("/api/runs", json={"robot": "marburg/langsam"}, headers=clerk).json()["id"]
-            assert _wait(client, second, clerk, lambda r: r["state"] == "running", 30)["state"] == "running"
+            assert wait_for_run(client, second, clerk, lambda r: r["state"] == "running", 30)["state"] == "running"
 
 
 @pytest.mark.imap
@@ -336,12 +267,12 @@ def test_a_runner_killed_mid_case_loses_its_uvg_run_and_every_application_is_ent
             tokens = [client.post("/api/runners", json={"name": name}, headers=world.headers("giessen.admin"))
                       .json()["token"] for name in ("rechner-1", "rechner-2")]
             run_id = client.post("/api/runs", json={"robot": "giessen/unterhaltsvorschuss"}, headers=clerk).json()["id"]
-            with _runner(url, tokens[0], tmp_path / "eins") as first:
-                run = _wait(client, run_id, clerk, lambda r: r["cases_done"] >= 2, 240)
+            with runner_process(url, tokens[0], tmp_path / "eins") as first:
+                run = wait_for_run(client, run_id, clerk, lambda r: r["cases_done"] >= 2, 240)
                 assert run["state"] == "running" and run["cases_done"] < run["cases_total"], run["message"]
-                _kill_machine(first)
-            with _runner(url, tokens[1], tmp_path / "zwei"):
-                run = _wait(client, run_id, clerk, lambda r: r["state"] not in ("queued", "running"), 300)
+                kill_machine(first)
+            with runner_process(url, tokens[1], tmp_path / "zwei"):
+                run = wait_for_run(client, run_id, clerk, lambda r: r["state"] not in ("queued", "running"), 300)
         assert (run["runner"], run["attempt"]) == ("rechner-2", 2), run
         with sqlite3.connect(fachverfahren.database) as connection:
             names = [row[0] for row in connection.execute("SELECT antragsteller_name FROM faelle")]

@@ -103,6 +103,7 @@ class RunView:
     exit_code: int | None
     message: str | None
     schedule_id: int | None
+    trigger_id: int | None
     runner: str | None
     requested_by: str | None
     case_data: bool
@@ -523,7 +524,7 @@ def _view(session: Session, principal: Principal, run: Run, robot: Robot, items:
         finished_at=as_utc(run.finished_at), attempt=run.attempt or 0, cases_done=run.cases_done or 0,
         cases_total=run.cases_total or 0, cancel_requested=bool(run.cancel_requested), exit_code=run.exit_code,
         message=run.message if case_data or not run.message else HIDDEN_MESSAGE,
-        schedule_id=run.schedule_id, runner=runner.name if runner else None,
+        schedule_id=run.schedule_id, trigger_id=run.trigger_id, runner=runner.name if runner else None,
         requested_by=user.name if user else None, case_data=case_data, items=item_rows)
 
 

@@ -98,6 +98,8 @@ class RunOut(BaseModel):
     exit_code: int | None
     message: str | None
     schedule_id: int | None
+    #: the mail trigger that started the run (new mail in the robot's mailbox)
+    trigger_id: int | None = None
     runner: str | None
     requested_by: str | None
     case_data: bool

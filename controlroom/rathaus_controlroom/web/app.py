@@ -23,6 +23,7 @@ from rathaus_controlroom.web import (
     api_runner_items,
     api_runs,
     api_schedules,
+    api_triggers,
     ui,
 )
 from rathaus_controlroom.web.validation import problems, summary
@@ -46,7 +47,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url)
     # every API route takes a bearer token (users: rh_…, runners: rr_…); OpenAPI shows the scheme on all of them
-    for module in (api_runs, api_runner, api_runner_items, api_items, api_schedules, api_admin, api_processes):
+    for module in (api_runs, api_runner, api_runner_items, api_items, api_schedules, api_triggers, api_admin,
+                   api_processes):
         app.include_router(module.router, prefix="/api", dependencies=[Security(api_runs.bearer)])
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -34,7 +34,15 @@ from rathaus_controlroom.services import robots as robot_service
 from rathaus_controlroom.services import runners as runner_service
 from rathaus_controlroom.services import runs as run_service
 from rathaus_controlroom.services import schedules as schedule_service
-from rathaus_controlroom.services.errors import Conflict, ControlRoomError, Forbidden, Invalid, Unauthenticated
+from rathaus_controlroom.services import triggers as trigger_service
+from rathaus_controlroom.services.errors import (
+    Conflict,
+    ControlRoomError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+)
 from rathaus_controlroom.services.users import Principal
 from rathaus_controlroom.settings import Settings
 from rathaus_controlroom.web import caseform, sessions
@@ -87,6 +95,10 @@ NOTICES = {
     "fortgesetzt": "Der Zeitplan läuft wieder.",
     "zugangsdaten": "Die Zugangsdaten wurden verschlüsselt gespeichert. Der Wert wird nicht mehr angezeigt.",
     "zeitplan_geloescht": "Der Zeitplan wurde gelöscht.",
+    "mailstart": "Der Roboter startet ab jetzt, sobald neue Mail in seinem Postfach eingeht.",
+    "mailstart_pausiert": "Der Start bei neuer Mail ist pausiert.",
+    "mailstart_fortgesetzt": "Der Start bei neuer Mail ist wieder aktiv.",
+    "mailstart_geloescht": "Der Start bei neuer Mail wurde gelöscht.",
     "zugangsdaten_geloescht": "Die Zugangsdaten wurden gelöscht.",
     "benutzer": "Der Benutzer wurde angelegt.",
     "runner_gesperrt": "Der Runner ist gesperrt; sein Token gilt nicht mehr.",
@@ -428,12 +440,15 @@ def close_item(request: Request, item_id: int, principal: Who, session: Db, grun
 
 def _schedules_page(request: Request, principal: Principal, session: Session, *, status: int = 200,
                     error: str | None = None, preview: list[datetime] | None = None,
-                    form: dict[str, Any] | None = None) -> Response:
+                    form: dict[str, Any] | None = None, mail_error: str | None = None,
+                    mail_form: dict[str, Any] | None = None) -> Response:
     calendar = schedule_service.Calendar.of(_settings(request))
     entries = [{"view": view, "upcoming": [] if view.paused else schedule_service.preview(view, 3, calendar=calendar)}
                for view in schedule_service.list_schedules(session, principal, calendar)]
     return render(request, "schedules.html", principal, title="Zeitpläne", active="/zeitplaene", status=status,
                   schedules=entries, robots=robot_service.visible_robots(session, principal), error=error,
+                  triggers=trigger_service.list_triggers(session, principal, _settings(request)),
+                  mail_error=mail_error, mail_form=mail_form or {"abruf": "5"},
                   preview=preview, form=form or {"cron": "30 7 * * 1-5", "feiertage": True},
                   cron_help=schedule_service.CRON_HELP[0].upper() + schedule_service.CRON_HELP[1:],
                   timezone=calendar.timezone)
@@ -481,6 +496,31 @@ def delete_schedule(schedule_id: int, principal: Who, session: Db) -> Response:
     return RedirectResponse("/zeitplaene?hinweis=zeitplan_geloescht", status_code=303)
 
 
+@router.post("/zeitplaene/mail", dependencies=CSRF)
+def create_trigger(request: Request, principal: Who, session: Db, roboter: Field = "", abruf: Field = "5",
+                   pausiert: Field = "") -> Response:
+    form = {"roboter": roboter, "abruf": abruf, "pausiert": pausiert == "ja"}
+    try:
+        poll: object = int(abruf) if abruf.strip().isdigit() and len(abruf.strip()) <= 6 else abruf
+        trigger_service.create_trigger(session, principal, roboter, _settings(request), poll, form["pausiert"])
+    except (Invalid, Conflict) as error:
+        return _schedules_page(request, principal, session, status=error.status, mail_error=str(error),
+                               mail_form=form)
+    return RedirectResponse("/zeitplaene?hinweis=mailstart", status_code=303)
+
+
+@router.post("/zeitplaene/mail/{trigger_id}/{aktion}", dependencies=CSRF)
+def change_trigger(request: Request, trigger_id: int, aktion: str, principal: Who, session: Db) -> Response:
+    if aktion == "loeschen":
+        trigger_service.delete_trigger(session, principal, trigger_id)
+        return RedirectResponse("/zeitplaene?hinweis=mailstart_geloescht", status_code=303)
+    if aktion not in ("pausieren", "fortsetzen"):
+        raise NotFound("Diese Aktion gibt es nicht.")
+    trigger_service.set_paused(session, principal, trigger_id, aktion == "pausieren", _settings(request))
+    return RedirectResponse(f"/zeitplaene?hinweis=mailstart_{'pausiert' if aktion == 'pausieren' else 'fortgesetzt'}",
+                            status_code=303)
+
+
 # --- credentials ----------------------------------------------------------------------------------------------
 
 
@@ -522,6 +562,10 @@ ACTION_LABELS = {
     "pause_schedule": "Zeitplan pausiert",
     "resume_schedule": "Zeitplan fortgesetzt",
     "delete_schedule": "Zeitplan gelöscht",
+    "create_trigger": "Start bei neuer Mail eingerichtet",
+    "pause_trigger": "Start bei neuer Mail pausiert",
+    "resume_trigger": "Start bei neuer Mail fortgesetzt",
+    "delete_trigger": "Start bei neuer Mail gelöscht",
     "create_credential": "Zugangsdaten gespeichert",
     "update_credential": "Zugangsdaten ersetzt",
     "delete_credential": "Zugangsdaten gelöscht",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -265,3 +266,40 @@ class ImapBackend(Backend):
 
     def append(self, folder: str, raw: bytes, flags: list[str]) -> None:
         self._call("Ablegen", lambda: self.client.append(folder, raw, flags=flags))
+
+    # -- watching for new mail (the control room's mail trigger) -----------------------------------------------
+
+    @property
+    def can_idle(self) -> bool:
+        """Whether the server offers IMAP IDLE (RFC 2177): new mail is reported at once, no polling."""
+        return bool(self.client.has_capability("IDLE"))
+
+    def folder_mark(self, folder: str) -> tuple[int, int, int]:
+        """``(UIDVALIDITY, UIDNEXT, MESSAGES)`` of ``folder``: UIDNEXT grows with each mail that arrives, also one
+        moved into the folder, and not when mail leaves it."""
+        status = self._call("Ordnerstatus", lambda: self.client.folder_status(
+            folder, [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"]))
+        return int(status[b"UIDVALIDITY"]), int(status[b"UIDNEXT"]), int(status[b"MESSAGES"])
+
+    def wait_for_mail(self, folder: str, timeout: float, stop: Callable[[], bool] = lambda: False) -> bool:
+        """Waits in IMAP IDLE on ``folder`` up to ``timeout`` seconds, or until ``stop()`` is true (asked once a
+        second); True as soon as the server reports a new message (``EXISTS``). A dropped connection raises
+        :class:`MailOperationError`."""
+        self._select(folder)
+
+        def idle() -> bool:
+            self.client.idle()
+            try:
+                deadline = time.monotonic() + timeout
+                while not stop() and (remaining := deadline - time.monotonic()) > 0:
+                    for response in self.client.idle_check(timeout=min(1.0, remaining)):
+                        if response and response[0] == b"BYE":
+                            raise OSError("Der Mail-Server hat die Verbindung beendet")
+                        if len(response) > 1 and response[1] == b"EXISTS":
+                            return True
+                return False
+            finally:
+                with contextlib.suppress(IMAPClientError, OSError):
+                    self.client.idle_done()
+
+        return self._call("Warten auf neue Mail (IDLE)", idle)

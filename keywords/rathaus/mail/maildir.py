@@ -9,6 +9,7 @@ before ``:``) are the UIDs and stay the same when a message is moved; moving is 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import socket
@@ -103,6 +104,15 @@ class MaildirBackend(Backend):
                 if entry.is_file() and not entry.name.startswith("."):
                     files[entry.name.split(":", 1)[0]] = Path(entry.path)
         return files
+
+    def mail_times(self, folder: str) -> dict[str, int]:
+        """The keys of the mails in ``folder`` with their file times (ns): a mail that arrives brings a new key,
+        one delivered brings a new time (the control room's mail trigger compares them)."""
+        times: dict[str, int] = {}
+        for key, path in self._files(self._existing(folder)).items():
+            with contextlib.suppress(FileNotFoundError):  # moved away meanwhile
+                times[key] = path.stat().st_mtime_ns
+        return times
 
     @staticmethod
     def _sorted_keys(files: dict[str, Path]) -> list[str]:
