@@ -10,6 +10,7 @@ from rathaus.workitems.errors import (
     VariableMissingError,
     WorkItemFileMissingError,
     WorkItemsError,
+    WorkItemsFailedError,
     WorkItemsSetupError,
     WorkItemUsageError,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "WorkItemUsageError",
     "WorkItems",
     "WorkItemsError",
+    "WorkItemsFailedError",
     "WorkItemsSetupError",
     "open_queue",
 ]

@@ -57,3 +57,9 @@ class QueueStorageError(WorkItemsError, ApplicationError):
     """The SQLite queue database could not be read or written."""
 
     code = "QUEUE_STORAGE"
+
+
+class WorkItemsFailedError(WorkItemsError, ApplicationError):
+    """``For Each Input Work Item`` handled every item, but some failed with an application error."""
+
+    code = "WORKITEMS_FAILED"

@@ -62,6 +62,7 @@ class WorkItems(DynamicCore):
     | ``output_path`` | File adapter output JSON (env ``RPA_OUTPUT_WORKITEM_PATH``). |
     | ``autoload`` | Take the first input item when a keyword first needs one (default ``True``). |
     | ``root`` | Payload key under which the variables live (as in rpaframework), default none. |
+    | ``default_adapter`` | Adapter when neither ``adapter`` nor ``RPA_WORKITEMS_ADAPTER`` names one (rpaframework). |
     | ``language`` | Keyword language: ``en`` (default) or ``de`` for German names and documentation. |
 
     Example:
@@ -94,6 +95,7 @@ class WorkItems(DynamicCore):
         output_path: Path | None = None,
         autoload: bool = True,
         root: str | None = None,
+        default_adapter: str | type | None = None,
         settings: Settings | None = None,
         language: str = "en",
     ) -> None:
@@ -109,6 +111,7 @@ class WorkItems(DynamicCore):
                 lease_s=lease_s,
                 input_path=input_path,
                 output_path=output_path,
+                default_adapter=default_adapter,
             )
         self.settings = settings
         self._ctx = WorkItemsContext(settings, instance, autoload, root)

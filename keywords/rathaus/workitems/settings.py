@@ -101,9 +101,11 @@ class Settings:
 
         input_path = pick("input_path", "RPA_INPUT_WORKITEM_PATH")
         output_path = pick("output_path", "RPA_OUTPUT_WORKITEM_PATH")
-        adapter = pick("adapter", "RPA_WORKITEMS_ADAPTER")
+        adapter = pick("adapter", "RPA_WORKITEMS_ADAPTER") or overrides.get("default_adapter")
         if adapter is None:
             adapter = "file" if (input_path or output_path) else "queue"
+        elif isinstance(adapter, type):  # a class, as rpaframework's default_adapter takes one
+            adapter = adapter.__name__
         lease = pick("lease_s", "RATHAUS_WORKITEMS_LEASE_S")
         try:
             lease_s = float(lease) if lease is not None else DEFAULT_LEASE_S

@@ -110,3 +110,21 @@ class FileKeywords(LibraryComponent):
         Related: `Add Work Item File`.
         """
         return self.ctx.current.remove_file(name, missing_ok)
+
+    @keyword
+    def remove_work_item_files(self, pattern: str, missing_ok: bool = True) -> list[str]:
+        """Detach every file whose name matches the wildcard ``pattern`` (on `Save Work Item`); returns the names.
+
+        | =Arguments= | =Description= |
+        | ``pattern`` | File name pattern, e.g. ``*.docx``. |
+        | ``missing_ok`` | As for `Remove Work Item File`. |
+
+        Example:
+        | ${entfernt}= | `Remove Work Item Files` | *.docx |
+        | `Save Work Item` |
+
+        Related: `Remove Work Item File`, `Clear Work Item`.
+        """
+        item = self.ctx.current
+        return [item.remove_file(name, missing_ok) for name in list(item.files) if fnmatch.fnmatch(name, pattern)]
+

@@ -9,7 +9,7 @@ from typing import Any
 
 from robot.api.deco import keyword
 
-from rathaus.workitems.errors import EmptyQueue, WorkItemUsageError
+from rathaus.workitems.errors import EmptyQueue, WorkItemsFailedError, WorkItemUsageError
 from rathaus.workitems.keywords.base import LibraryComponent, classify
 from rathaus.workitems.model import Error, State, WorkItem
 
@@ -149,8 +149,10 @@ class ItemKeywords(LibraryComponent):
         An item whose keyword passes is released as DONE, unless the keyword released it itself. When
         the keyword fails, the item is released as FAILED: with BUSINESS if the error was a rathaus
         business error (e.g. a missing enclosure), else APPLICATION, with the error's code and message,
-        and the loop goes on with the next item, so one broken case does not stop the rest. (rpaframework
-        stops at the first failure; a Robot timeout or fatal error stops here too.)
+        and the loop goes on with the next item, so one broken case does not stop the rest. When an item
+        failed with an APPLICATION error this way, the keyword fails after the last item, naming the items,
+        so that an unattended run with a crashing case does not end green. (rpaframework stops at the first
+        failure; a Robot timeout or fatal error stops here too.)
 
         | =Arguments= | =Description= |
         | ``keyword_or_func`` | Keyword name or Python callable, run with the current item set. |
@@ -170,6 +172,7 @@ class ItemKeywords(LibraryComponent):
             raise WorkItemUsageError("'For Each Input Work Item' lässt sich nicht verschachteln.")
         call = _caller(keyword_or_func, args)
         results: list[Any] = []
+        failed: list[str] = []
         count = 0
         self.ctx.iterating = True
         try:
@@ -178,11 +181,16 @@ class ItemKeywords(LibraryComponent):
                 if item is None:
                     break
                 count += 1
-                result = self._run_one(item, call)
+                result = self._run_one(item, call, failed)
                 if return_results:
                     results.append(result)
         finally:
             self.ctx.iterating = False
+        if failed:
+            raise WorkItemsFailedError(
+                f"{len(failed)} von {count} Arbeitselementen mit einem technischen Fehler abgebrochen und zum "
+                f"erneuten Versuch freigegeben ({'; '.join(failed[:5])}{' …' if len(failed) > 5 else ''}). Die "
+                "übrigen wurden bearbeitet. Bitte die Meldungen im Protokoll prüfen.")
         return results if return_results else None
 
     @keyword
@@ -222,7 +230,7 @@ class ItemKeywords(LibraryComponent):
         except EmptyQueue:
             return None
 
-    def _run_one(self, item: WorkItem, call: Callable[[], Any]) -> Any:
+    def _run_one(self, item: WorkItem, call: Callable[[], Any], failed: list[str]) -> Any:
         try:
             result = call()
         except Exception as error:
@@ -234,6 +242,8 @@ class ItemKeywords(LibraryComponent):
                     kind, code, message = classify(error)
                     self.ctx.release(State.FAILED, kind, code, message)
                     LOG.warning("action=item_failed item=%s type=%s code=%s", item.id, kind.value, code)
+                    if kind is Error.APPLICATION:
+                        failed.append(f"Arbeitselement {item.id}: {code}")
             if fatal:
                 raise
             return None

@@ -156,3 +156,34 @@ class VariableKeywords(LibraryComponent):
                 del variables[name]
             elif not force:
                 raise VariableMissingError(f"Arbeitselement {self.ctx.current.id} hat keine Variable '{name}'.")
+
+    @keyword
+    def set_task_variables_from_work_item(self) -> None:
+        """Make every variable of the current work item a task variable of the same name (as rpaframework).
+
+        Example:
+        | `Set Task Variables From Work Item` |
+        | Log | Antrag von ${absender} |
+
+        Related: `Get Work Item Variables`.
+        """
+        from robot.libraries.BuiltIn import BuiltIn
+
+        for name, value in self.ctx.variables().items():
+            BuiltIn().set_task_variable(f"${{{name}}}", value)
+
+    @keyword
+    def clear_work_item(self) -> None:
+        """Remove all variables and files of the current work item (on `Save Work Item`), as rpaframework.
+
+        Example:
+        | `Clear Work Item` |
+        | `Save Work Item` |
+
+        Related: `Delete Work Item Variables`, `Remove Work Item Files`.
+        """
+        item = self.ctx.current
+        self.ctx.variables().clear()
+        for name in list(item.files):
+            item.remove_file(name)
+
