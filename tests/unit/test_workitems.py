@@ -672,3 +672,12 @@ def test_robot_listener_releases_failed_tasks_and_open_items(tmp_path):
     )
     assert second.status is ItemState.DONE
     assert second.variables == {"gesehen": True}
+
+
+def test_for_each_passes_named_arguments_to_the_function_as_rpaframework_does(tmp_path):
+    db = tmp_path / "wi.sqlite"
+    _fill(db, 2)
+    wi = consumer(db)
+    assert wi.for_each_input_work_item(lambda factor, add=0: wi.get_work_item_variable("n") * factor + add, 10,
+                                       add=1) == [1, 11]
+    wi.close()

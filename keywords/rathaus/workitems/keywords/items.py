@@ -143,6 +143,7 @@ class ItemKeywords(LibraryComponent):
         *args: Any,
         items_limit: int = 0,
         return_results: bool = True,
+        **kwargs: Any,
     ) -> list[Any] | None:
         """Run a keyword (or Python function) once for each input work item, releasing each item.
 
@@ -157,6 +158,7 @@ class ItemKeywords(LibraryComponent):
         | =Arguments= | =Description= |
         | ``keyword_or_func`` | Keyword name or Python callable, run with the current item set. |
         | ``*args`` | Arguments for it. |
+        | ``**kwargs`` | Named arguments for it (as in rpaframework). |
         | ``items_limit`` | Handle at most this many items; 0 means all. |
         | ``return_results`` | Return the list of results (``None`` for failed items). |
 
@@ -170,7 +172,7 @@ class ItemKeywords(LibraryComponent):
         """
         if self.ctx.iterating:
             raise WorkItemUsageError("'For Each Input Work Item' lässt sich nicht verschachteln.")
-        call = _caller(keyword_or_func, args)
+        call = _caller(keyword_or_func, args, kwargs)
         results: list[Any] = []
         failed: list[str] = []
         count = 0
@@ -256,10 +258,11 @@ def _is_robot_pass(error: BaseException) -> bool:
     return type(error).__name__ == "ExecutionPassed"
 
 
-def _caller(target: str | Callable[..., Any], args: tuple[Any, ...]) -> Callable[[], Any]:
+def _caller(target: str | Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Callable[[], Any]:
     if callable(target):
-        return lambda: target(*args)
+        return lambda: target(*args, **kwargs)
     from robot.libraries.BuiltIn import BuiltIn
 
     name = str(target)
-    return lambda: BuiltIn().run_keyword(name, *args)
+    named = [f"{key}={value}" for key, value in kwargs.items()]  # Robot's named-argument syntax
+    return lambda: BuiltIn().run_keyword(name, *args, *named)
