@@ -77,6 +77,9 @@ def test_a_clerk_starts_a_run_with_an_upload_watches_it_finish_and_opens_its_log
     expect(page.locator("#faelle-erledigt")).to_have_text(str(len(exports)))
     expect(page.get_by_role("button", name="Lauf abbrechen")).to_have_count(0)
     expect(page.get_by_text("Exporte gelesen")).to_be_visible()
+    # the finished run no longer says it waits for a runner
+    expect(page).to_have_url(re.compile(r"/laeufe/\d+$"))
+    expect(page.get_by_text("wartet auf einen Runner")).to_have_count(0)
 
     page.get_by_role("link", name="log.html").click()
     expect(page).to_have_url(re.compile(r"/laeufe/\d+/artefakte/log\.html$"))

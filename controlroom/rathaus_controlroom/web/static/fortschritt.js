@@ -1,5 +1,6 @@
 // Live progress of a run page: polls the run's state and updates the progress region (role="status").
-// The page works without this script; when the run has finished, the page reloads to show its artifacts.
+// The page works without this script; when the run has finished, the page reloads (without the start's
+// notice) to show its artifacts.
 (function () {
   "use strict";
   var region = document.getElementById("fortschritt");
@@ -26,7 +27,8 @@
           state.className = "state state-" + data.state;
         }
         if (["succeeded", "failed", "cancelled"].indexOf(data.state) >= 0) {
-          window.location.reload();
+          // without the notice of the start ("wartet auf einen Runner"), which no longer holds
+          window.location.replace(window.location.pathname);
           return;
         }
         window.setTimeout(update, 2000);
