@@ -149,8 +149,8 @@ Suite Setup         Start Slow Robot    ${CURDIR}/config.yaml
 *** Tasks ***
 Fälle anlegen
     FOR    ${n}    IN RANGE    ${CONFIG.faelle}
-        ${variables}=    Create Dictionary    fall=${n}
-        Create Output Work Item    variables=${variables}    save=True    key=fall-${n}
+        ${variables}=    Create Dictionary    fall=${n}    work_item_key=fall-${n}
+        Create Output Work Item    variables=${variables}    save=True
     END
 
 Fälle langsam bearbeiten

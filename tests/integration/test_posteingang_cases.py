@@ -48,8 +48,8 @@ Suite Setup         Start Posteingang Robot    ${CONFIG_FILE}
 Eingänge anlegen
     ${items}=    Evaluate    json.loads(pathlib.Path($SEED).read_text(encoding='utf-8'))    modules=json,pathlib
     FOR    ${item}    IN    @{items}
-        Create Output Work Item    variables=${item}[variables]    files=${item}[files]    save=True
-        ...    key=${item}[key]
+        Create Output Work Item    variables=${{ {**$item['variables'], 'work_item_key': $item['key']} }}
+        ...    files=${item}[files]    save=True
     END
 
 Post aus dem Postfach übernehmen

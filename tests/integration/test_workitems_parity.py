@@ -139,3 +139,35 @@ def test_the_output_items_are_what_the_robot_says(results):
         "ok", 4, "leer", ["hinweis.tmp.txt"], ["antrag.txt"])
     assert "betrag" not in first and consumed[0]["files"] == {}  # the consumer's output carries the payload only
     assert consumed[2] == {"payload": {}, "files": {}}  # the input was cleared before its payload was passed on
+
+
+KEYED = """\
+*** Settings ***
+Library             ${LIBRARY}
+
+
+*** Tasks ***
+Produce Twice
+    FOR    ${n}    IN RANGE    2
+        &{variables}=    Create Dictionary    message_id=<a@example.org>    work_item_key=<a@example.org>
+        Create Output Work Item    variables=${variables}    save=True
+    END
+"""
+
+
+def test_a_producer_with_an_idempotency_key_runs_on_both_and_rathaus_keeps_one_item_per_key(tmp_path):
+    pytest.importorskip("RPA.Robocorp.WorkItems")
+    made = {}
+    for library in ADAPTERS:
+        work = tmp_path / library
+        source = _inputs(work / "devdata")
+        suite = work / "keyed.robot"
+        suite.write_text(KEYED, encoding="utf-8")
+        target = work / "output.json"
+        done = _step(library, "Produce Twice", suite, work, source, target)
+        assert done.returncode == 0, done.stdout + done.stderr
+        made[library] = [item["payload"] for item in _outputs(target)]
+    # rpaframework keeps the key as an ordinary variable; rathaus takes it as the key and creates the item once
+    assert made["RPA.Robocorp.WorkItems"] == [{"message_id": "<a@example.org>",
+                                               "work_item_key": "<a@example.org>"}] * 2
+    assert made["rathaus.WorkItems"] == [{"message_id": "<a@example.org>"}]

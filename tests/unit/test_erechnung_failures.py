@@ -30,11 +30,12 @@ Suite Setup         Start E-Rechnung Robot    ${CONFIG_FILE}
 Rechnungen aus dem Postfach übernehmen
     ${variables}=    Create Dictionary    message_id=<kaputt-1@lieferant.example>    eingang=03.12.2026
     ...    absender=rechnung@lieferant.example    art=rechnung    datei=rechnung.xml    anlagen=${5}
-    Create Output Work Item    variables=${variables}    files=${INVOICE}    save=True    key=KEY
+    ...    work_item_key=KEY
+    Create Output Work Item    variables=${variables}    files=${INVOICE}    save=True
 
 Rechnungen prüfen und erfassen
     For Each Input Work Item    Process One Invoice
-""".replace("key=KEY", f"key={KEY}")
+""".replace("work_item_key=KEY", f"work_item_key={KEY}")
 
 
 def _run(tmp_path: Path, invoice: Path, limit: int) -> str:

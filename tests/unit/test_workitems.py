@@ -252,7 +252,8 @@ def consumer(db: Path, queue: str = "uvg", **kwargs) -> WorkItems:
 def test_producer_and_consumer_share_a_named_queue(tmp_path):
     db = tmp_path / "wi.sqlite"
     wi = producer(db)
-    first = wi.create_output_work_item({"message_id": "<a@b>"}, files=[pdf(tmp_path)], key="<a@b>", save=True)
+    first = wi.create_output_work_item({"message_id": "<a@b>", "work_item_key": "<a@b>"}, files=[pdf(tmp_path)],
+                                       save=True)
     assert first.created is True
     wi.close()
     reader = consumer(db)
@@ -270,16 +271,16 @@ def test_producer_and_consumer_share_a_named_queue(tmp_path):
 def test_create_with_same_key_keeps_the_existing_item(tmp_path):
     db = tmp_path / "wi.sqlite"
     wi = producer(db)
-    first = wi.create_output_work_item({"n": 1}, key="<a@b>", save=True)
-    again = wi.create_output_work_item({"n": 2}, files=[pdf(tmp_path)], key="<a@b>", save=True)
+    first = wi.create_output_work_item({"n": 1, "work_item_key": "<a@b>"}, save=True)
+    again = wi.create_output_work_item({"n": 2, "work_item_key": "<a@b>"}, files=[pdf(tmp_path)], save=True)
     assert again.created is False
     assert again.id == first.id
     assert again.payload == {"n": 1}
     assert again.files == []
-    other = wi.create_output_work_item({"n": 3}, key="<c@d>", save=True)
+    other = wi.create_output_work_item({"n": 3, "work_item_key": "<c@d>"}, save=True)
     assert other.created is True
     assert wi.queue.summary("uvg")["total"] == 2
-    producer(db, queue="anderes").create_output_work_item({"n": 4}, key="<a@b>", save=True)
+    producer(db, queue="anderes").create_output_work_item({"n": 4, "work_item_key": "<a@b>"}, save=True)
     assert open_queue(db).summary("anderes")["total"] == 1
 
 
@@ -297,7 +298,7 @@ def _consume(db: Path, fn, failing: bool = False) -> None:
 
 def test_application_failure_is_reset_to_new_when_created_again(tmp_path):
     db = tmp_path / "wi.sqlite"
-    producer(db).create_output_work_item({"n": 1}, files=[pdf(tmp_path, "alt.pdf")], key="k", save=True)
+    producer(db).create_output_work_item({"n": 1, "work_item_key": "k"}, files=[pdf(tmp_path, "alt.pdf")], save=True)
 
     def fail():
         raise ApplicationError("Fachverfahren nicht erreichbar", code="FV_DOWN")
@@ -306,7 +307,8 @@ def test_application_failure_is_reset_to_new_when_created_again(tmp_path):
     [failed] = open_queue(db).list_items("uvg")
     assert (failed.status, failed.exception_type, failed.code) == (
         ItemState.FAILED_APPLICATION, "APPLICATION", "FV_DOWN")
-    again = producer(db).create_output_work_item({"n": 2}, files=[pdf(tmp_path, "neu.pdf")], key="k", save=True)
+    again = producer(db).create_output_work_item({"n": 2, "work_item_key": "k"}, files=[pdf(tmp_path, "neu.pdf")],
+                                                 save=True)
     assert again.created is True and again.id == failed.id
     [reset] = open_queue(db).list_items("uvg")
     assert (reset.status, reset.exception_type, reset.code, reset.message) == (ItemState.NEW, None, None, None)
@@ -330,11 +332,11 @@ def test_application_failure_is_reset_to_new_when_created_again(tmp_path):
 )
 def test_done_and_business_failures_stay_when_created_again(tmp_path, release, status):
     db = tmp_path / "wi.sqlite"
-    producer(db).create_output_work_item({"n": 1}, key="k", save=True)
+    producer(db).create_output_work_item({"n": 1, "work_item_key": "k"}, save=True)
     wi = consumer(db)
     wi.get_input_work_item()
     release(wi)
-    again = producer(db).create_output_work_item({"n": 2}, key="k", save=True)
+    again = producer(db).create_output_work_item({"n": 2, "work_item_key": "k"}, save=True)
     assert again.created is False
     [item] = open_queue(db).list_items("uvg")
     assert item.status is status
@@ -346,7 +348,7 @@ def test_done_and_business_failures_stay_when_created_again(tmp_path, release, s
 def _fill(db: Path, count: int) -> None:
     wi = producer(db)
     for n in range(count):
-        wi.create_output_work_item({"n": n}, key=f"<{n}@x>", save=True)
+        wi.create_output_work_item({"n": n, "work_item_key": f"<{n}@x>"}, save=True)
 
 
 def test_reservation_is_atomic_across_threads(tmp_path):
@@ -573,7 +575,7 @@ def test_logs_hold_ids_and_states_but_no_personal_data(tmp_path, caplog):
     caplog.set_level(logging.DEBUG, logger="rathaus.workitems")
     db = tmp_path / "wi.sqlite"
     producer(db).create_output_work_item(
-        {"antragsteller": "Jürgen Müller", "iban": "DE02120300000000202051"}, key="<m@x>", save=True
+        {"antragsteller": "Jürgen Müller", "iban": "DE02120300000000202051", "work_item_key": "<m@x>"}, save=True
     )
 
     def fail():

@@ -44,7 +44,7 @@ PRODUCER = """
     from pathlib import Path
     from rathaus.workitems import WorkItems
     wi = WorkItems(adapter="queue", database=Path(sys.argv[1]), output_queue="uvg")
-    wi.create_output_work_item({"message_id": "<a@x>"}, files=sys.argv[2:], key="<a@x>", save=True)
+    wi.create_output_work_item({"message_id": "<a@x>", "work_item_key": "<a@x>"}, files=sys.argv[2:], save=True)
     print("gespeichert")
 """
 
@@ -118,7 +118,8 @@ def test_a_failing_create_leaves_no_item_and_no_staged_files(tmp_path, monkeypat
 
     monkeypatch.setattr(adapter.store, "create", broken)
     with pytest.raises(sqlite3.OperationalError):
-        wi.create_output_work_item({"n": 1}, files=[str(p) for p in attachments(tmp_path)], key="k", save=True)
+        wi.create_output_work_item({"n": 1, "work_item_key": "k"}, files=[str(p) for p in attachments(tmp_path)],
+                                   save=True)
     monkeypatch.undo()
     assert open_queue(db).list_items("uvg") == []
     assert list((adapter.files_root / STAGING).iterdir()) == []
@@ -127,8 +128,10 @@ def test_a_failing_create_leaves_no_item_and_no_staged_files(tmp_path, monkeypat
 def test_a_kept_item_drops_the_staged_copies(tmp_path):
     db = tmp_path / "wi.sqlite"
     wi = WorkItems(adapter="queue", database=db, output_queue="uvg")
-    first = wi.create_output_work_item({"n": 1}, files=[str(attachments(tmp_path, 1)[0])], key="k", save=True)
-    again = wi.create_output_work_item({"n": 2}, files=[str(p) for p in attachments(tmp_path, 2)], key="k", save=True)
+    first = wi.create_output_work_item({"n": 1, "work_item_key": "k"}, files=[str(attachments(tmp_path, 1)[0])],
+                                       save=True)
+    again = wi.create_output_work_item({"n": 2, "work_item_key": "k"},
+                                       files=[str(p) for p in attachments(tmp_path, 2)], save=True)
     assert (again.created, again.id, again.files) == (False, first.id, ["anlage-0.pdf"])
     assert list((wi.adapter.files_root / STAGING).iterdir()) == []
     assert len(list(wi.adapter.files_root.rglob("*.pdf"))) == 1
@@ -180,7 +183,7 @@ CONSUMER_DIES = """
 def _fill(db: Path, count: int) -> None:
     wi = WorkItems(adapter="queue", database=db, output_queue="uvg")
     for n in range(count):
-        wi.create_output_work_item({"n": n}, key=f"<{n}@x>", save=True)
+        wi.create_output_work_item({"n": n, "work_item_key": f"<{n}@x>"}, save=True)
 
 
 def test_the_items_of_a_dead_holder_on_this_host_are_taken_over_at_once(tmp_path, caplog):
@@ -297,9 +300,9 @@ def test_a_version_1_database_is_migrated_in_place(tmp_path):
     assert Path(consumer.get_work_item_file("antrag.pdf", tmp_path / "a.pdf")).read_bytes() == b"%PDF alt"
     consumer.release_input_work_item("DONE")
     producer = WorkItems(adapter="queue", database=db, output_queue="uvg")
-    assert producer.create_output_work_item({"n": 40}, key="k4", save=True).created is True  # reset
-    assert producer.create_output_work_item({"n": 30}, key="k3", save=True).created is False  # kept
-    fresh = producer.create_output_work_item({"n": 99}, key="neu", save=True)
+    assert producer.create_output_work_item({"n": 40, "work_item_key": "k4"}, save=True).created is True  # reset
+    assert producer.create_output_work_item({"n": 30, "work_item_key": "k3"}, save=True).created is False  # kept
+    fresh = producer.create_output_work_item({"n": 99, "work_item_key": "neu"}, save=True)
     statuses = {i.key: i.status for i in open_queue(db).list_items("uvg")}
     assert (statuses["k4"], statuses["k3"], statuses[fresh.key]) == (
         ItemState.NEW, ItemState.FAILED_BUSINESS, ItemState.NEW)

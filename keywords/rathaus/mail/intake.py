@@ -122,8 +122,9 @@ class IntakeKeywords(MailComponent):
         """Saves the attachments of ``message`` into ``directory`` and returns what its work item holds.
 
         The result has ``key`` (the Message-ID, else ``uid:<uidvalidity>:<uid>``), ``variables``
-        (``message_id``, ``absender``, ``betreff``, ``eingang`` as ``TT.MM.JJJJ``, ``uebersprungene_anhaenge``
-        and ``quelle``) and ``files`` (the saved attachments' paths). Attachments larger than ``max_size`` are
+        (``message_id``, ``absender``, ``betreff``, ``eingang`` as ``TT.MM.JJJJ``, ``uebersprungene_anhaenge``,
+        ``quelle``, and ``work_item_key``: the key, so that ``Create Output Work Item`` creates the item once) and
+        ``files`` (the saved attachments' paths). Attachments larger than ``max_size`` are
         left out; their names are in ``uebersprungene_anhaenge`` (and `Get Skipped Attachments`), so that the
         consumer hands the case to a clerk with `Check Skipped Attachments`. The control room reads an uploaded
         ``.eml`` with the same rules, so an uploaded mail and a mail from the mailbox make the same case.
@@ -140,7 +141,7 @@ class IntakeKeywords(MailComponent):
 
         Example:
         | ${item}=    Prepare Work Item From Mail    ${mail}    ${folder}    max_size=25 MB
-        | Create Output Work Item    variables=${item.variables}    files=${item.files}    save=True    key=${item.key}
+        | Create Output Work Item    variables=${item.variables}    files=${item.files}    save=True
 
         See also `Save Attachments`, `Get Skipped Attachments`.
         """
@@ -158,4 +159,6 @@ class IntakeKeywords(MailComponent):
         for name in self.state.skipped:
             logger.warn(f"Anhang '{name}' der Mail {case.key} ist größer als {max_size} und wird übersprungen.")
         logger.info(f"{len(paths)} Anhang/Anhänge nach {target} gespeichert.")
-        return DotDict(key=case.key, variables=dict(case.variables), files=paths)
+        from rathaus.workitems.model import KEY_VARIABLE
+
+        return DotDict(key=case.key, variables={**case.variables, KEY_VARIABLE: case.key}, files=paths)

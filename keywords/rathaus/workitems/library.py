@@ -73,7 +73,7 @@ class WorkItems(DynamicCore):
 
     From Python:
     | wi = WorkItems(adapter="queue", database=db, output_queue="uvg")
-    | wi.create_output_work_item({"message_id": mid}, files=[pdf], key=mid, save=True)
+    | wi.create_output_work_item({"message_id": mid, "work_item_key": mid}, files=[pdf], save=True)
     | consumer = WorkItems(adapter="queue", database=db, input_queue="uvg")
     | consumer.for_each_input_work_item(handle)
     | consumer.queue.summary("uvg")

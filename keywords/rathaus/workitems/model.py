@@ -59,6 +59,11 @@ def _json_copy(payload: Any) -> Any:
     return copy.deepcopy(payload)
 
 
+#: a new output item's variable that holds its unique key in the queue (idempotent creation): rathaus takes it out
+#: of the payload; rpaframework keeps it as an ordinary variable, so a producer runs on both libraries
+KEY_VARIABLE = "work_item_key"
+
+
 class WorkItem:
     """One input or output work item: its payload, files and (for inputs) its release state.
 
@@ -92,6 +97,16 @@ class WorkItem:
 
     def __repr__(self) -> str:
         return f"WorkItem(id={self.id}, key={self.key!r}, files={len(self.files)}, state={self.state})"
+
+    def _take_key(self) -> None:
+        """A new output item's key from its variable :data:`KEY_VARIABLE` (taken out of the payload)."""
+        if not isinstance(self._payload, dict) or KEY_VARIABLE not in self._payload:
+            return
+        payload = dict(self._payload)
+        key = payload.pop(KEY_VARIABLE)
+        if key is None or not str(key).strip():
+            raise WorkItemUsageError(f"Die Variable '{KEY_VARIABLE}' (Schlüssel des Arbeitselements) ist leer.")
+        self._payload, self.key = payload, str(key)
 
     @property
     def payload(self) -> Any:
@@ -143,6 +158,7 @@ class WorkItem:
         """
         if self.id is None:
             files = dict(self._files_to_add)
+            self._take_key()
             self.id, self.created = self.adapter.create_output(
                 self.parent_id, self._payload, key=self.key, files=files or None
             )

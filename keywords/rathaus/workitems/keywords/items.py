@@ -52,27 +52,28 @@ class ItemKeywords(LibraryComponent):
         variables: dict[str, Any] | None = None,
         files: str | list[str] | None = None,
         save: bool = False,
-        key: str | None = None,
     ) -> WorkItem:
         """Create an output work item, optionally with variables and files, and make it current.
 
         Nothing reaches the output queue until `Save Work Item` (or ``save=True``). The first save creates
         the item with its variables and all files added so far at once or not at all: a consumer never sees
-        it without its files, even when the robot dies while saving. With a ``key`` (the process uses the
-        mail's Message-ID) creating is idempotent in the queue adapter: an item with the same key in the
-        same queue is kept instead of duplicated; only an item that failed with an APPLICATION error is set
-        back to ``new`` with the new variables and files so that it is retried. The returned item's
-        ``created`` attribute is ``False`` when an existing item was kept.
+        it without its files, even when the robot dies while saving. The arguments are rpaframework's.
+
+        With a variable ``work_item_key`` (the processes use the mail's Message-ID) creating is idempotent:
+        the key is taken out of the variables, and an item with the same key in the same queue is kept
+        instead of duplicated; only an item that failed with an APPLICATION error is set back to ``new``
+        with the new variables and files so that it is retried. The returned item's ``created`` attribute is
+        ``False`` when an existing item was kept. (rpaframework keeps ``work_item_key`` as an ordinary
+        variable, so the same producer runs there.)
 
         | =Arguments= | =Description= |
-        | ``variables`` | Dictionary of variables for the new item. |
+        | ``variables`` | Dictionary of variables for the new item, optionally with ``work_item_key``. |
         | ``files`` | Paths of files to attach, a list or comma separated. |
         | ``save`` | Save the item at once. |
-        | ``key`` | Unique key of the item in its queue, e.g. the Message-ID. |
 
         Example:
-        | &{fall}= | Create Dictionary | message_id=${mail.message_id} |
-        | `Create Output Work Item` | ${fall} | files=${pdf} | key=${mail.message_id} | save=${True} |
+        | &{fall}= | Create Dictionary | message_id=${mail.message_id} | work_item_key=${mail.message_id} |
+        | `Create Output Work Item` | ${fall} | files=${pdf} | save=${True} |
 
         Related: `Save Work Item`, `Add Work Item File`, `Set Work Item Variables`.
         """
@@ -82,7 +83,7 @@ class ItemKeywords(LibraryComponent):
                 f"Eingabe-Arbeitselement {parent.id} ist schon freigegeben: erst den nächsten mit "
                 "'Get Input Work Item' holen, dann Ausgabe-Arbeitselemente anlegen."
             )
-        item = WorkItem(self.ctx.adapter, parent_id=parent.id if parent else None, key=key)
+        item = WorkItem(self.ctx.adapter, parent_id=parent.id if parent else None)
         if variables:
             item.payload = dict(variables)
         for path in _split_files(files):
