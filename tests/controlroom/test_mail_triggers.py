@@ -140,7 +140,7 @@ def test_a_paused_trigger_starts_nothing_and_resumed_starts_only_for_mail_after_
         assert triggers.get_trigger(session, admin, trigger, settings).status_text == "pausiert"
         triggers.set_paused(session, admin, trigger, False, settings)
     with world.db.session() as session:
-        assert triggers.fire_pending(session) == []  # the mail of the pause is taken by the next run anyway
+        assert triggers.fire_pending(session) == []  # arrivals counted before the pause start nothing
         triggers.record_mail(session, trigger, "1:6")
         assert len(triggers.fire_pending(session)) == 1
     with world.db.session() as session:

@@ -198,8 +198,8 @@ def get_trigger(session: Session, principal: Principal, trigger_id: int, setting
 
 def set_paused(session: Session, principal: Principal, trigger_id: int, paused: bool,
                settings: Settings) -> TriggerView:
-    """Pause or resume; mail that arrived while paused starts no run when resumed (the watcher marks from then on),
-    the next run takes it from the inbox all the same."""
+    """Pause or resume. A paused trigger is not watched; resumed, its watcher compares the inbox with its mark from
+    before the pause, so mail that arrived meanwhile starts one run (arrivals counted before the pause start none)."""
     row = _managed(session, principal, trigger_id)
     row.paused = bool(paused)
     if not row.paused:
