@@ -1,5 +1,6 @@
 """Run every benchmark (rathaus against its rpaframework counterpart) and print one table of ratios, then the
-control room's latencies under concurrent clients (``controlroom_concurrency.py``) in a table of their own.
+control room's latencies under concurrent clients (``controlroom_concurrency.py``), its start delays, claims and
+starts by new mail, and how runners scale (``runner_scaling.py``, about 6 minutes), each in a table of its own.
 
     .venv/bin/python benchmarks/run_all.py
 
@@ -19,7 +20,7 @@ sys.path.insert(0, str(HERE))
 BENCHMARKS = ["bench_pdf", "bench_mail", "bench_forms", "bench_statistik", "bench_einvoice_official", "bench_letters",
               "bench_uvg_e2e"]
 #: benchmarks with a latency target instead of a ratio (their module prints its own table)
-LATENCY_BENCHMARKS = ["controlroom_concurrency", "start_delay", "claims", "mail_trigger"]
+LATENCY_BENCHMARKS = ["controlroom_concurrency", "start_delay", "claims", "mail_trigger", "runner_scaling"]
 
 
 def _seconds(value: float) -> str:
