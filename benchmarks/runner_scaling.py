@@ -15,11 +15,12 @@ control room served in a process of its own (``support.controlroom_load.serve``)
 - Gießen's clerk uploads N complete sample applications (``.eml`` from the process's sample generator) as N/K runs
   of K mails each, one ``POST /api/runs`` after the other: each upload is a run of its own that any runner may take.
 
-Measured from the first upload to the end of the last run (its ``finished_at``): cases per hour; the machine's CPU
-use meanwhile (``/proc/stat``: everything, also other load); and the CPU seconds per case of the benchmark's own
-processes by kind (Chromium, LibreOffice, Robot Framework, runner, control room, PostgreSQL, ...; sampled from
-``/proc`` every 0.2 s), which say how many cases per hour the machine's cores can do at most. Target: at least 3.5
-times the cases per hour with 4 runners as with 1. Exits 1 when missed.
+Measured from the first upload to the end of the last run (its ``finished_at``; the clerk asks every 2 s whether
+all have ended): cases per hour; the machine's CPU use meanwhile (``/proc/stat``: everything, also other load); and
+the CPU seconds per case of the benchmark's own processes by kind (Chromium, LibreOffice, Robot Framework, runner,
+control room, PostgreSQL, ...; sampled from ``/proc`` every 0.2 s), which say how many cases per hour the machine's
+cores can do at most. When other processes used more than a tenth of the machine, a warning says that the figures
+are not comparable. Target: at least 3.5 times the cases per hour with 4 runners as with 1. Exits 1 when missed.
 """
 
 from __future__ import annotations
