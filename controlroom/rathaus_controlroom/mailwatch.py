@@ -46,14 +46,9 @@ def arrived(mark: str | None, validity: int, uidnext: int, messages: int) -> boo
 
 
 def _reason(error: BaseException, backoff: float) -> str:
-    """A German, secret-free line for the admins."""
-    from cryptography.fernet import InvalidToken
-
+    """A German, secret-free line for the admins (a password that cannot be decrypted is a ControlRoomError)."""
     if isinstance(error, (MailError, ControlRoomError)):
         text = str(error)
-    elif isinstance(error, InvalidToken):
-        text = ("Das Passwort des Postfachs lässt sich mit dem eingestellten Schlüssel nicht entschlüsseln; bitte "
-                "unter Zugangsdaten neu speichern.")
     else:
         text = f"Das Postfach ist nicht erreichbar ({type(error).__name__})."
     return f"{text} Nächster Versuch in {backoff:g} s."

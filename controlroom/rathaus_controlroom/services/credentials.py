@@ -149,16 +149,26 @@ def delete_credential(session: Session, principal: Principal, name: str) -> None
     log.info("action=delete_credential city=%s name=%s", city, name)
 
 
+def _decrypt(fernet: Fernet, row: Credential) -> str:
+    try:
+        return fernet.decrypt(row.ciphertext).decode()
+    except InvalidToken:
+        raise CredentialKeyError(
+            f"Zugangsdaten '{row.name}' der Stadt {row.city_id} lassen sich mit dem eingestellten Schlüssel "
+            "nicht entschlüsseln; wurde RATHAUS_CREDENTIAL_KEY geändert? Bitte neu speichern.") from None
+
+
 def credentials_for_run(session: Session, run: Run, key: bytes | str | Settings) -> Secrets:
     """The decrypted credentials of the run's city, for the runner that holds the run (nothing else)."""
     fernet = _fernet(key)
     secrets = Secrets()
     for row in session.scalars(select(Credential).where(Credential.city_id == run.city_id)):
-        try:
-            secrets[row.name] = fernet.decrypt(row.ciphertext).decode()
-        except InvalidToken:
-            raise CredentialKeyError(
-                f"Zugangsdaten '{row.name}' der Stadt {run.city_id} lassen sich mit dem eingestellten Schlüssel "
-                "nicht entschlüsseln; wurde RATHAUS_CREDENTIAL_KEY geändert? Bitte neu speichern.") from None
+        secrets[row.name] = _decrypt(fernet, row)
     log.info("action=hand_credentials city=%s run=%s count=%d", run.city_id, run.id, len(secrets))
     return secrets
+
+
+def credential_of(session: Session, city: str, name: str, key: bytes | str | Settings) -> str | None:
+    """One decrypted credential of ``city`` for the control room's own use (a mail trigger's mailbox), or ``None``."""
+    row = session.scalar(select(Credential).where(Credential.city_id == city, Credential.name == name))
+    return None if row is None else _decrypt(_fernet(key), row)

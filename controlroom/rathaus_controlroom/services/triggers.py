@@ -79,10 +79,9 @@ class TriggerView:
     waiting: bool
 
     def as_dict(self) -> dict[str, Any]:
+        """The fields, with ``city`` for ``city_id`` (as the API names it)."""
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["city"] = data.pop("city_id")
-        for key in ("checked_at", "mail_at", "fired_at"):
-            data[key] = data[key].isoformat() if data[key] else None
         return data
 
 
@@ -106,10 +105,11 @@ def robot_mailbox(robot: Robot, settings: Settings, project: Project | None = No
 def shown_mailbox(mailbox: Mailbox) -> str:
     """The mailbox without any secret, e.g. ``imaps://uvg@imap.giessen.de:993 (INBOX)``."""
     from rathaus.mail.backend import parse_address
+    from rathaus.mail.errors import MailError
 
     try:
         return f"{parse_address(mailbox.url).url} ({mailbox.folder})"
-    except Exception:  # an address the watcher will report as wrong; show no part of it that could hold a secret
+    except MailError:  # an address the watcher will report as wrong; show no part of it that could hold a secret
         return f"(ungültige Adresse) ({mailbox.folder})"
 
 
@@ -294,8 +294,7 @@ def watch_target(session: Session, trigger_id: int, settings: Settings,
                  project: Project | None = None) -> tuple[Mailbox, str | None, str | None, str]:
     """What a watcher needs: the mailbox, its password (decrypted, from the city's credentials), the mark where it
     stopped, and the robot's ``<city>/<process>`` (for a Maildir path relative to the local runner's home)."""
-    from rathaus_controlroom.models import Credential
-    from rathaus_controlroom.services.credentials import _fernet
+    from rathaus_controlroom.services.credentials import credential_of
 
     row = session.get(MailTrigger, trigger_id)
     if row is None:
@@ -304,12 +303,10 @@ def watch_target(session: Session, trigger_id: int, settings: Settings,
     mailbox = robot_mailbox(robot, settings, project)
     password = None
     if mailbox.password_variable:
-        secret = session.scalar(select(Credential).where(Credential.city_id == row.city_id,
-                                                         Credential.name == mailbox.password_variable))
-        if secret is None:
+        password = credential_of(session, row.city_id, mailbox.password_variable, settings)
+        if password is None:
             raise Invalid(f"Das Passwort des Postfachs fehlt: bitte unter Zugangsdaten '{mailbox.password_variable}' "
                           "hinterlegen.")
-        password = _fernet(settings.credential_key).decrypt(secret.ciphertext).decode()
     return mailbox, password, row.watermark, f"{robot.city_id}/{robot.process}"
 
 
